@@ -1,0 +1,136 @@
+//! `delibird demo`: the whole Lambda path on a laptop, with no AWS or Google account. Bundled
+//! sample events go, in SNS envelopes, through the real handler (validate, enrich, render, HTTP
+//! delivery with retry) into the local Google Chat emulator, which enforces Chat's one message per
+//! second per space, so the retries on 429 are real too.
+
+use std::path::Path;
+
+use delibird::accounts::StaticAliases;
+use delibird::card::CardSettings;
+use delibird::chat_emulator::ChatEmulator;
+use delibird::envelope::sns_event;
+use delibird::handler::{Deps, handle};
+use delibird::health::AccountId;
+use delibird::webhook::{RetryPolicy, WebhookUrl, http_client};
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::{Value, json};
+
+use crate::Status;
+
+/// The bundled samples: real and documented events (provenance in `tests/fixtures/PROVENANCE.md`).
+const SAMPLES: &[(&str, &str)] = &[
+    (
+        "public EC2 operational issue",
+        include_str!("../../../tests/fixtures/health-events/awsdocs-public-ec2-operational-issue-af-south-1.json"),
+    ),
+    (
+        "EC2 instance retirement",
+        include_str!(
+            "../../../tests/fixtures/health-events/awsdocs-ec2-instance-retirement-scheduled-metadata-actionability.json"
+        ),
+    ),
+    ("ECS task patching, 58 tasks", include_str!("../../../tests/fixtures/health-events/seed-project-health107.json")),
+    (
+        "Korean and English notification",
+        include_str!("../../../tests/fixtures/health-events/seed-project-health104.json"),
+    ),
+    (
+        "exposed credentials",
+        include_str!("../../../tests/fixtures/health-events/aws-health-tools-risk-credentials-exposed.json"),
+    ),
+    (
+        "Lambda lifecycle, page 1 of 10",
+        include_str!(
+            "../../../tests/fixtures/health-events/awsdocs-lambda-planned-lifecycle-multi-entities-page1-of-10.json"
+        ),
+    ),
+];
+
+const TOPIC: &str = "arn:aws:sns:us-east-1:999988887777:delibird-health";
+
+pub async fn run(out: &Path) -> Status {
+    match demo(out).await {
+        Ok(status) => status,
+        Err(error) => {
+            eprintln!("delibird demo: {error}");
+            Status::Unusable
+        }
+    }
+}
+
+async fn demo(out: &Path) -> Result<Status, Box<dyn std::error::Error>> {
+    let emulator = ChatEmulator::start().await?;
+    let webhook = WebhookUrl::parse(&emulator.webhook_url("DEMO"), true)?;
+    println!("Local Google Chat webhook: {webhook} (one message per second per space, like Chat)");
+    let aliases: StaticAliases = [
+        ("111122223333", "payments-prod"),
+        ("123456789012", "platform-sandbox"),
+        ("222233334444", "data-lake-prod"),
+        ("999988887777", "security-audit"),
+    ]
+    .into_iter()
+    .filter_map(|(id, name)| Some((AccountId::parse(id)?, name.to_owned())))
+    .collect();
+    let retry = RetryPolicy::default();
+    let deps =
+        Deps { client: http_client(retry.request_timeout)?, webhook, aliases, card: CardSettings::default(), retry };
+
+    let mut status = Status::Ok;
+    for (name, event) in samples()? {
+        let invocation = LambdaEvent::new(sns_event([&event], TOPIC), Context::default());
+        let before = emulator.requests();
+        let result = handle(invocation, &deps).await;
+        let attempts = emulator.requests() - before;
+        let thread = emulator.received().last().map(|r| r.thread_name.clone()).unwrap_or_default();
+        match result {
+            Ok(summary) if summary.degraded > 0 => {
+                println!("  posted (degraded card)  {name:<40} {attempts} request(s)  {thread}")
+            }
+            Ok(_) => println!("  posted                  {name:<40} {attempts} request(s)  {thread}"),
+            Err(error) => {
+                println!("  FAILED                  {name:<40} {error}");
+                status = Status::Undelivered;
+            }
+        }
+    }
+
+    std::fs::create_dir_all(out)?;
+    let received = emulator.received();
+    let mut lines = String::new();
+    for (i, message) in received.iter().enumerate() {
+        let pretty = serde_json::to_string_pretty(&message.body)?;
+        std::fs::write(out.join(format!("{:02}.json", i + 1)), pretty + "\n")?;
+        lines.push_str(&serde_json::to_string(&message.body)?);
+        lines.push('\n');
+    }
+    std::fs::write(out.join("messages.jsonl"), lines)?;
+    println!(
+        "\n{} cards accepted by the local webhook in {} thread(s); {} answers were 429 (rate limit) and retried.",
+        received.len(),
+        received.iter().map(|r| &r.thread_name).collect::<std::collections::BTreeSet<_>>().len(),
+        emulator.rate_limited()
+    );
+    println!("Recorded webhook bodies: {}/ (one NN.json per card, all in messages.jsonl)", out.display());
+    Ok(status)
+}
+
+/// The samples, plus the public issue's resolution (same thread) and an event with invalid
+/// fields (posted as a degraded card).
+fn samples() -> serde_json::Result<Vec<(String, Value)>> {
+    let mut samples: Vec<(String, Value)> = SAMPLES
+        .iter()
+        .map(|(name, text)| Ok(((*name).to_owned(), serde_json::from_str(text)?)))
+        .collect::<serde_json::Result<_>>()?;
+    let mut resolved = samples[0].1.clone();
+    resolved["detail"]["statusCode"] = json!("closed");
+    resolved["detail"]["lastUpdatedTime"] = json!("Fri, 27 Jan 2023 10:12:00 GMT");
+    resolved["detail"]["eventDescription"][0]["latestDescription"] = json!(
+        "[RESOLVED] Between 06:02 and 09:01 UTC we experienced increased API error rates in af-south-1. The issue has been resolved and the service is operating normally."
+    );
+    samples.insert(1, ("public EC2 issue, resolved (same thread)".to_owned(), resolved));
+    let mut invalid = samples[2].1.clone();
+    invalid["detail"]["startTime"] = json!(1_700_000_000);
+    invalid["detail"]["affectedEntities"][0]["entityValue"] = Value::Null;
+    samples.push(("event with invalid fields".to_owned(), invalid));
+    Ok(samples)
+}

@@ -1,0 +1,134 @@
+//! `delibird render` and `delibird send`.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use delibird::accounts::enrich;
+use delibird::card::{event_title, render as render_card};
+use delibird::config::{Config, Webhook};
+use delibird::envelope::Record;
+use delibird::handler::{Deps, Outcome, deadline_of, process};
+use delibird::health::{self, ValidationErrors};
+use delibird::webhook::{WebhookUrl, http_client};
+use either::Either;
+use lambda_runtime::Context;
+
+use crate::Status;
+use crate::inputs::{Input, read_all};
+
+/// Prints one webhook body per event as JSON Lines.
+pub fn render(files: &[PathBuf]) -> Status {
+    let config = match Config::from_env(Webhook::Optional) {
+        Ok(config) => config,
+        Err(error) => return usage(&error.to_string()),
+    };
+    let mut status = Status::Ok;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    for input in read_all(files) {
+        let Some(records) = usable(&input, &mut status) else { continue };
+        for record in records {
+            let raw = match &record.event {
+                Ok(raw) => raw,
+                Err(error) => {
+                    eprintln!("delibird: {}: {error}", input.name);
+                    status = status.max(Status::Unusable);
+                    continue;
+                }
+            };
+            let (event, problems) = match health::check(raw) {
+                Either::Left(event) => (event, None),
+                Either::Right(salvaged) => (salvaged.event, Some(salvaged.errors)),
+            };
+            if let Some(problems) = &problems {
+                report(&input.name, record, problems);
+                status = status.max(Status::Invalid);
+            }
+            // Static aliases answer at once; block_on keeps `render` free of a runtime it does not need.
+            let enriched = futures::executor::block_on(enrich(event, &config.aliases));
+            let message = render_card(&enriched, problems.as_ref(), &config.card);
+            let line = serde_json::to_string(&message).expect("a Message always serializes");
+            if writeln!(out, "{line}").is_err() {
+                return status.max(Status::Unusable);
+            }
+        }
+    }
+    status
+}
+
+/// Renders and posts every event, one outcome line each on stdout.
+pub async fn send(files: &[PathBuf], webhook_url: &str) -> Status {
+    let config = match Config::from_env(Webhook::Optional) {
+        Ok(config) => config,
+        Err(error) => return usage(&error.to_string()),
+    };
+    let webhook = match WebhookUrl::parse(webhook_url, config.allow_loopback) {
+        Ok(webhook) => webhook,
+        Err(error) => return usage(&format!("--webhook-url: {error}")),
+    };
+    let client = match http_client(config.retry.request_timeout) {
+        Ok(client) => client,
+        Err(error) => return usage(&format!("cannot build the HTTP client: {}", error.without_url())),
+    };
+    let deps = Deps { client, webhook, aliases: config.aliases, card: config.card, retry: config.retry };
+    let mut status = Status::Ok;
+    for input in read_all(files) {
+        let Some(records) = usable(&input, &mut status) else { continue };
+        for record in records {
+            let outcome = process(record, &deps, deadline_of(&Context::default())).await;
+            let title = record.event.as_ref().ok().map(|raw| match health::check(raw) {
+                Either::Left(event) => event_title(&event),
+                Either::Right(salvaged) => event_title(&salvaged.event),
+            });
+            let title = title.unwrap_or_default();
+            match &outcome {
+                Outcome::Posted { delivery, problems } => {
+                    if let Some(problems) = problems {
+                        report(&input.name, record, problems);
+                        status = status.max(Status::Invalid);
+                    }
+                    let kind = if problems.is_some() { "posted-degraded" } else { "posted" };
+                    let thread = delivery.thread_name.as_deref().unwrap_or("-");
+                    println!(
+                        "{kind}\t{}\t{}\t{title}\tthread={thread}\tattempts={}",
+                        input.name, record.location, delivery.attempts
+                    );
+                }
+                Outcome::Unusable(error) => {
+                    println!("unusable\t{}\t{}\t{error}", input.name, record.location);
+                    status = status.max(Status::Unusable);
+                }
+                Outcome::Undelivered(error) => {
+                    println!("failed\t{}\t{}\t{title}\t{error}", input.name, record.location);
+                    status = status.max(Status::Undelivered);
+                }
+            }
+        }
+    }
+    status
+}
+
+/// The input's records, or `None` after reporting why it is unusable.
+fn usable<'a>(input: &'a Input, status: &mut Status) -> Option<&'a [Record]> {
+    match &input.records {
+        Ok(records) => Some(records),
+        Err(error) => {
+            eprintln!("delibird: {}: {error}", input.name);
+            *status = (*status).max(Status::Unusable);
+            None
+        }
+    }
+}
+
+/// Every validation error on stderr: `file: record location → field path: problem`.
+fn report(name: &str, record: &Record, problems: &ValidationErrors) {
+    for error in problems.errors() {
+        let location = if record.location.is_root() { String::new() } else { format!("{} → ", record.location) };
+        eprintln!("delibird: {name}: {location}{error}");
+    }
+}
+
+fn usage(message: &str) -> Status {
+    eprintln!("delibird: {message}");
+    Status::Unusable
+}

@@ -1,0 +1,40 @@
+//! Google Chat's limits on a webhook message, one constant each, and the checks delibird's
+//! renderer holds itself to.
+
+use super::wire::Message;
+
+/// "A message, contents included, is at most 32,000 bytes" (Chat API, Message resource).
+pub const MAX_MESSAGE_BYTES: usize = 32_000;
+
+/// "A card can have at most 100 widgets"; past that, Chat drops the section that overflows and
+/// every later one.
+pub const MAX_WIDGETS_PER_CARD: usize = 100;
+
+/// `text` and `fallbackText` above 4,096 characters are answered with 400.
+pub const MAX_FALLBACK_TEXT_CHARS: usize = 4_096;
+
+/// `thread.threadKey` "up to 4,000 characters".
+pub const MAX_THREAD_KEY_CHARS: usize = 4_000;
+
+/// The serialized size of a message in bytes, as Chat counts it (compact JSON, UTF-8).
+pub fn message_bytes(message: &Message) -> usize {
+    serde_json::to_vec(message).map_or(usize::MAX, |bytes| bytes.len())
+}
+
+/// The number of widgets in the message's largest card.
+pub fn widget_count(message: &Message) -> usize {
+    message
+        .cards_v2
+        .iter()
+        .map(|card| card.card.sections.iter().map(|section| section.widgets.len()).sum())
+        .max()
+        .unwrap_or(0)
+}
+
+/// True when the message is within every limit above.
+pub fn within_limits(message: &Message) -> bool {
+    message_bytes(message) <= MAX_MESSAGE_BYTES
+        && widget_count(message) <= MAX_WIDGETS_PER_CARD
+        && message.fallback_text.chars().count() <= MAX_FALLBACK_TEXT_CHARS
+        && message.thread.thread_key.chars().count() <= MAX_THREAD_KEY_CHARS
+}

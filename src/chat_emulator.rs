@@ -1,0 +1,203 @@
+//! A local stand-in for Google Chat's incoming-webhook endpoint, for the demo and the tests: it
+//! speaks Chat's HTTP behaviour, so delibird's real delivery code runs against it unchanged.
+//!
+//! What it does as Chat does: `POST /v1/spaces/{space}/messages?key=…&token=…`; 401 without a
+//! token; 400 (`INVALID_ARGUMENT`) for a body that is not JSON, has neither `text` nor `cardsV2`,
+//! or exceeds 32,000 bytes; 429 (`RESOURCE_EXHAUSTED`) for a second message within one second in
+//! the same space; `thread.threadKey` honoured only with
+//! `messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD`; answers `{name, thread: {name}}`.
+//! Tests can script answers ahead of that behaviour: error statuses and slow answers.
+//! It is not Chat: it does not render cards or check them against the schema.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use axum::Json;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use serde_json::{Value, json};
+use tokio::time::Instant;
+
+use crate::card::limits::MAX_MESSAGE_BYTES;
+
+/// The token in the emulator's webhook URLs; tests assert it never leaks.
+pub const EMULATOR_TOKEN: &str = "emulator-secret-token-0123456789";
+
+/// One scripted answer, given before the emulator's normal behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scripted {
+    /// Answer with this status and a `google.rpc.Status` body.
+    Status(u16),
+    /// Wait this long, then behave normally (a slow answer; the client may time out first).
+    Delay(Duration),
+}
+
+/// A message the emulator accepted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Received {
+    /// The space it was posted to.
+    pub space: String,
+    /// Its resource name.
+    pub message_name: String,
+    /// The thread it landed in.
+    pub thread_name: String,
+    /// The body as sent.
+    pub body: Value,
+}
+
+#[derive(Debug, Default)]
+struct Inner {
+    script: VecDeque<Scripted>,
+    received: Vec<Received>,
+    requests: usize,
+    rate_limited: usize,
+    last_accepted: HashMap<String, Instant>,
+    threads: HashMap<(String, String), String>,
+}
+
+#[derive(Debug, Clone)]
+struct Shared {
+    inner: Arc<Mutex<Inner>>,
+    min_interval: Duration,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, Inner> {
+        // A panic while holding the lock leaves only counters behind: still usable.
+        self.inner.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
+/// A running emulator on `127.0.0.1`; stops when dropped.
+#[derive(Debug)]
+pub struct ChatEmulator {
+    address: SocketAddr,
+    shared: Shared,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl ChatEmulator {
+    /// Starts an emulator enforcing Chat's one message per second per space.
+    pub async fn start() -> std::io::Result<Self> {
+        Self::with_min_interval(Duration::from_secs(1)).await
+    }
+
+    /// Starts an emulator that accepts one message per `min_interval` per space.
+    pub async fn with_min_interval(min_interval: Duration) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        let address = listener.local_addr()?;
+        let shared = Shared { inner: Arc::default(), min_interval };
+        let app =
+            axum::Router::new().route("/v1/spaces/{space}/messages", post(create_message)).with_state(shared.clone());
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Ok(Self { address, shared, server })
+    }
+
+    /// The webhook URL of `space`, with a key and [`EMULATOR_TOKEN`].
+    pub fn webhook_url(&self, space: &str) -> String {
+        format!("http://{}/v1/spaces/{space}/messages?key=emulator-key&token={EMULATOR_TOKEN}", self.address)
+    }
+
+    /// Queues answers to give, in order, before behaving normally.
+    pub fn script(&self, answers: impl IntoIterator<Item = Scripted>) {
+        self.shared.lock().script.extend(answers);
+    }
+
+    /// The messages accepted so far, in order.
+    pub fn received(&self) -> Vec<Received> {
+        self.shared.lock().received.clone()
+    }
+
+    /// Requests seen so far, accepted or not.
+    pub fn requests(&self) -> usize {
+        self.shared.lock().requests
+    }
+
+    /// Requests answered 429 by the rate limit (scripted 429s not included).
+    pub fn rate_limited(&self) -> usize {
+        self.shared.lock().rate_limited
+    }
+}
+
+impl Drop for ChatEmulator {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+fn rpc_error(status: StatusCode, reason: &str, message: &str) -> Response {
+    let body = json!({"error": {"code": status.as_u16(), "message": message, "status": reason}});
+    (status, Json(body)).into_response()
+}
+
+async fn create_message(
+    State(shared): State<Shared>,
+    Path(space): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+    body: axum::body::Bytes,
+) -> Response {
+    let scripted = {
+        let mut inner = shared.lock();
+        inner.requests += 1;
+        inner.script.pop_front()
+    };
+    match scripted {
+        Some(Scripted::Status(code)) => {
+            let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+            return rpc_error(status, "SCRIPTED", "scripted failure");
+        }
+        Some(Scripted::Delay(delay)) => tokio::time::sleep(delay).await,
+        None => {}
+    }
+    if !query.contains_key("token") || !query.contains_key("key") {
+        return rpc_error(
+            StatusCode::UNAUTHORIZED,
+            "UNAUTHENTICATED",
+            "Request is missing required authentication credential.",
+        );
+    }
+    if body.len() > MAX_MESSAGE_BYTES {
+        return rpc_error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", "Message exceeds the maximum size.");
+    }
+    let Ok(message) = serde_json::from_slice::<Value>(&body) else {
+        return rpc_error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", "Invalid JSON payload received.");
+    };
+    if message.get("text").is_none() && message.get("cardsV2").is_none() {
+        return rpc_error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", "Message cannot be empty.");
+    }
+    let mut inner = shared.lock();
+    let now = Instant::now();
+    if inner.last_accepted.get(&space).is_some_and(|last| now.duration_since(*last) < shared.min_interval) {
+        inner.rate_limited += 1;
+        return rpc_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "RESOURCE_EXHAUSTED",
+            "Quota exceeded for quota metric 'Write requests' and limit 'Write requests per minute per space'.",
+        );
+    }
+    inner.last_accepted.insert(space.clone(), now);
+    let number = inner.received.len() + 1;
+    let key = message.pointer("/thread/threadKey").and_then(Value::as_str).map(str::to_owned);
+    let threaded = query.get("messageReplyOption").map(String::as_str) == Some("REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD");
+    let thread_name = match key.filter(|_| threaded) {
+        Some(key) => {
+            let fresh = format!("spaces/{space}/threads/t{number}");
+            inner.threads.entry((space.clone(), key)).or_insert(fresh).clone()
+        }
+        None => format!("spaces/{space}/threads/t{number}"),
+    };
+    let message_name = format!("spaces/{space}/messages/m{number}");
+    inner.received.push(Received {
+        space,
+        message_name: message_name.clone(),
+        thread_name: thread_name.clone(),
+        body: message,
+    });
+    (StatusCode::OK, Json(json!({"name": message_name, "thread": {"name": thread_name}}))).into_response()
+}

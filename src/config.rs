@@ -1,0 +1,288 @@
+//! Configuration from `DELIBIRD_*` environment variables, read once at start. Every missing or
+//! bad variable is reported at once; no message ever contains the webhook URL.
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `DELIBIRD_WEBHOOK_URL` | the webhook URL itself | one of the two is required to deliver |
+//! | `DELIBIRD_WEBHOOK_SECRET` | `ssm:/parameter/name` (SecureString) or a Secrets Manager ARN | |
+//! | `DELIBIRD_ALLOW_LOOPBACK_WEBHOOK` | `1`: also accept `http://127.0.0.1:PORT/…`, `http://localhost…` | off |
+//! | `DELIBIRD_ACCOUNT_ALIASES` | JSON object `{"123456789012": "name"}`, or `@path` to a file holding one | none |
+//! | `DELIBIRD_SEVERITY_CRITICAL_KEYWORDS`, `…_HIGH_KEYWORDS`, `…_WARNING_KEYWORDS` | comma-separated keywords | see `SeverityRules` |
+//! | `DELIBIRD_LANGUAGE` | preferred description language | `en_US` |
+//! | `DELIBIRD_HTTP_TIMEOUT_MS` | one webhook request | 5000 |
+//! | `DELIBIRD_RETRY_MAX_ATTEMPTS` | attempts per message, 1–20 | 6 |
+//! | `DELIBIRD_RETRY_BASE_MS`, `DELIBIRD_RETRY_CAP_MS` | backoff ceiling: first, largest | 500, 8000 |
+//! | `DELIBIRD_DEADLINE_MARGIN_MS` | stop retrying this long before the Lambda deadline | 1000 |
+
+use std::fmt;
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use crate::accounts::StaticAliases;
+use crate::card::{CardSettings, SeverityRules};
+use crate::webhook::{RetryPolicy, WebhookUrl};
+
+/// Where the webhook URL comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WebhookSource {
+    /// Given directly.
+    Url(WebhookUrl),
+    /// An SSM parameter (SecureString), by name.
+    Ssm(String),
+    /// A Secrets Manager secret, by ARN: the secret string is the URL, or JSON with `url`.
+    SecretsManager(String),
+}
+
+/// Everything delibird reads from its environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// The webhook, when configured.
+    pub webhook: Option<WebhookSource>,
+    /// Whether loopback webhooks are allowed (tests, the demo).
+    pub allow_loopback: bool,
+    /// Account names.
+    pub aliases: StaticAliases,
+    /// How cards look.
+    pub card: CardSettings,
+    /// How hard delivery tries.
+    pub retry: RetryPolicy,
+}
+
+/// Whether configuration must name a webhook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Webhook {
+    /// Delivering: a webhook is required.
+    Required,
+    /// Only rendering: a webhook is read if present.
+    Optional,
+}
+
+/// One variable that is missing or wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct ConfigError {
+    /// The variable's name.
+    pub variable: &'static str,
+    /// What is wrong, never quoting a secret.
+    pub problem: String,
+}
+
+/// Every configuration problem found (never empty).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ConfigErrors(pub Vec<ConfigError>);
+
+impl fmt::Display for ConfigErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("invalid configuration: ")?;
+        for (i, error) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// Reads the process environment.
+    pub fn from_env(webhook: Webhook) -> Result<Self, ConfigErrors> {
+        Self::from_vars(|name| std::env::var(name).ok(), webhook)
+    }
+
+    /// Reads variables through `var` (a map in tests), reporting every problem at once.
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>, webhook: Webhook) -> Result<Self, ConfigErrors> {
+        let var = |name: &str| var(name).filter(|value| !value.trim().is_empty());
+        let mut errors = Vec::new();
+        let mut fail = |variable: &'static str, problem: String| errors.push(ConfigError { variable, problem });
+
+        let allow_loopback = match var("DELIBIRD_ALLOW_LOOPBACK_WEBHOOK").as_deref().map(str::trim) {
+            None | Some("0" | "false") => false,
+            Some("1" | "true") => true,
+            Some(_) => {
+                fail("DELIBIRD_ALLOW_LOOPBACK_WEBHOOK", "expected 1 or 0".into());
+                false
+            }
+        };
+        let source = match (var("DELIBIRD_WEBHOOK_URL"), var("DELIBIRD_WEBHOOK_SECRET")) {
+            (Some(_), Some(_)) => {
+                fail("DELIBIRD_WEBHOOK_URL", "set only one of DELIBIRD_WEBHOOK_URL and DELIBIRD_WEBHOOK_SECRET".into());
+                None
+            }
+            (Some(url), None) => match WebhookUrl::parse(&url, allow_loopback) {
+                Ok(url) => Some(WebhookSource::Url(url)),
+                Err(error) => {
+                    fail("DELIBIRD_WEBHOOK_URL", error.to_string());
+                    None
+                }
+            },
+            (None, Some(secret)) => match secret_source(&secret) {
+                Some(source) => Some(source),
+                None => {
+                    fail(
+                        "DELIBIRD_WEBHOOK_SECRET",
+                        "expected ssm:/parameter/name or a Secrets Manager secret ARN".into(),
+                    );
+                    None
+                }
+            },
+            (None, None) if webhook == Webhook::Required => {
+                fail("DELIBIRD_WEBHOOK_URL", "required (or DELIBIRD_WEBHOOK_SECRET)".into());
+                None
+            }
+            (None, None) => None,
+        };
+        let aliases = match var("DELIBIRD_ACCOUNT_ALIASES") {
+            None => StaticAliases::default(),
+            Some(text) => match read_aliases(&text) {
+                Ok(aliases) => aliases,
+                Err(problem) => {
+                    fail("DELIBIRD_ACCOUNT_ALIASES", problem);
+                    StaticAliases::default()
+                }
+            },
+        };
+        let severity = SeverityRules::from_lists(
+            var("DELIBIRD_SEVERITY_CRITICAL_KEYWORDS").as_deref(),
+            var("DELIBIRD_SEVERITY_HIGH_KEYWORDS").as_deref(),
+            var("DELIBIRD_SEVERITY_WARNING_KEYWORDS").as_deref(),
+        );
+        let language = var("DELIBIRD_LANGUAGE").unwrap_or_else(|| "en_US".into()).trim().to_owned();
+
+        let defaults = RetryPolicy::default();
+        let mut millis = |name: &'static str, default: Duration, max: u64| -> Duration {
+            number(var(name), 1, max).map_or_else(
+                |problem| {
+                    fail(name, problem);
+                    default
+                },
+                |value| value.map_or(default, Duration::from_millis),
+            )
+        };
+        let request_timeout = millis("DELIBIRD_HTTP_TIMEOUT_MS", defaults.request_timeout, 900_000);
+        let base = millis("DELIBIRD_RETRY_BASE_MS", defaults.base, 900_000);
+        let cap = millis("DELIBIRD_RETRY_CAP_MS", defaults.cap, 900_000);
+        let deadline_margin = millis("DELIBIRD_DEADLINE_MARGIN_MS", defaults.deadline_margin, 900_000);
+        let max_attempts = match number(var("DELIBIRD_RETRY_MAX_ATTEMPTS"), 1, 20) {
+            Ok(value) => value.and_then(|n| NonZeroU32::new(u32::try_from(n).ok()?)).unwrap_or(defaults.max_attempts),
+            Err(problem) => {
+                fail("DELIBIRD_RETRY_MAX_ATTEMPTS", problem);
+                defaults.max_attempts
+            }
+        };
+        if cap < base {
+            fail("DELIBIRD_RETRY_CAP_MS", "must not be below DELIBIRD_RETRY_BASE_MS".into());
+        }
+
+        if !errors.is_empty() {
+            return Err(ConfigErrors(errors));
+        }
+        Ok(Self {
+            webhook: source,
+            allow_loopback,
+            aliases,
+            card: CardSettings { severity, language },
+            retry: RetryPolicy { max_attempts, base, cap, request_timeout, deadline_margin },
+        })
+    }
+}
+
+fn secret_source(text: &str) -> Option<WebhookSource> {
+    let text = text.trim();
+    if let Some(name) = text.strip_prefix("ssm:") {
+        return name.starts_with('/').then(|| WebhookSource::Ssm(name.to_owned())).filter(|_| name.len() > 1);
+    }
+    text.starts_with("arn:")
+        .then_some(())
+        .filter(|()| text.split(':').nth(2) == Some("secretsmanager"))
+        .map(|()| WebhookSource::SecretsManager(text.to_owned()))
+}
+
+fn read_aliases(text: &str) -> Result<StaticAliases, String> {
+    let (json, origin) = match text.trim().strip_prefix('@') {
+        Some(path) => {
+            (std::fs::read_to_string(path).map_err(|error| format!("cannot read {path}: {error}"))?, Some(path))
+        }
+        None => (text.to_owned(), None),
+    };
+    StaticAliases::from_json(&json).map_err(|error| match origin {
+        Some(path) => format!("{path}: {error}"),
+        None => error.to_string(),
+    })
+}
+
+/// An optional whole number within `min..=max`.
+fn number(text: Option<String>, min: u64, max: u64) -> Result<Option<u64>, String> {
+    use validator::ValidateRange;
+    let Some(text) = text else { return Ok(None) };
+    let value: u64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("expected a whole number, found {:?}", text.chars().take(20).collect::<String>()))?;
+    if value.validate_range(Some(min), Some(max), None, None) {
+        Ok(Some(value))
+    } else {
+        Err(format!("expected {min} to {max}, found {value}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn config(vars: &[(&str, &str)], webhook: Webhook) -> Result<Config, ConfigErrors> {
+        let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        Config::from_vars(|name| vars.get(name).cloned(), webhook)
+    }
+
+    #[test]
+    fn reports_every_bad_variable_at_once() {
+        let errors = config(
+            &[
+                ("DELIBIRD_WEBHOOK_URL", "https://example.com/hook?token=SECRET"),
+                ("DELIBIRD_ACCOUNT_ALIASES", "{\"12\": \"x\"}"),
+                ("DELIBIRD_RETRY_MAX_ATTEMPTS", "0"),
+                ("DELIBIRD_HTTP_TIMEOUT_MS", "soon"),
+            ],
+            Webhook::Required,
+        )
+        .unwrap_err();
+        let variables: Vec<&str> = errors.0.iter().map(|e| e.variable).collect();
+        assert_eq!(
+            variables,
+            [
+                "DELIBIRD_WEBHOOK_URL",
+                "DELIBIRD_ACCOUNT_ALIASES",
+                "DELIBIRD_HTTP_TIMEOUT_MS",
+                "DELIBIRD_RETRY_MAX_ATTEMPTS"
+            ]
+        );
+        assert!(!errors.to_string().contains("SECRET"));
+    }
+
+    #[test]
+    fn requires_a_webhook_only_when_delivering() {
+        assert!(config(&[], Webhook::Optional).is_ok());
+        let errors = config(&[], Webhook::Required).unwrap_err();
+        assert_eq!(errors.0[0].variable, "DELIBIRD_WEBHOOK_URL");
+    }
+
+    #[test]
+    fn reads_secret_sources() {
+        let ssm = config(&[("DELIBIRD_WEBHOOK_SECRET", "ssm:/delibird/webhook")], Webhook::Required).unwrap();
+        assert_eq!(ssm.webhook, Some(WebhookSource::Ssm("/delibird/webhook".into())));
+        let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:delibird-AbCdEf";
+        let sm = config(&[("DELIBIRD_WEBHOOK_SECRET", arn)], Webhook::Required).unwrap();
+        assert_eq!(sm.webhook, Some(WebhookSource::SecretsManager(arn.into())));
+        assert!(config(&[("DELIBIRD_WEBHOOK_SECRET", "/no/prefix")], Webhook::Required).is_err());
+    }
+
+    #[test]
+    fn refuses_loopback_unless_allowed() {
+        let url = ("DELIBIRD_WEBHOOK_URL", "http://127.0.0.1:9/v1/spaces/A/messages?token=t");
+        assert!(config(&[url], Webhook::Required).is_err());
+        assert!(config(&[url, ("DELIBIRD_ALLOW_LOOPBACK_WEBHOOK", "1")], Webhook::Required).is_ok());
+    }
+}

@@ -1,0 +1,296 @@
+//! Stage 1: find the Health events inside whatever envelope they arrived in.
+//!
+//! Accepted shapes (detected from the document, never from configuration):
+//! - a Lambda SNS event: `Records[].Sns.Message` holds the EventBridge event as a JSON string;
+//! - a Lambda SQS event: `Records[].body` holds an SNS notification or an EventBridge event;
+//! - an SNS HTTP(S) notification body (`Type: Notification`, `Message`);
+//! - an EventBridge event delivered directly (it has `detail`);
+//! - a JSON array of any of the above (an EventBridge archive dump);
+//! - a PutEvents input entry (`DetailType`, `Detail` as a string) or a whole PutEvents request
+//!   (`Entries`), as found in AWS's own samples.
+//!
+//! One bad record never hides the others: each [`Record`] carries its own `Result`. Only input
+//! that is not JSON at all, or holds no recognisable record, is an [`EnvelopeError`].
+//! No I/O here.
+
+use aws_lambda_events::event::sns::{SnsMessage, SnsRecord};
+use aws_lambda_events::event::sqs::SqsMessage;
+use serde_json::{Map, Value};
+
+use crate::json_path::JsonPath;
+
+/// Nesting depth at which an envelope stops looking for events: an SQS body holding an SNS
+/// notification holding an event is three deep; anything deeper is not a shape AWS delivers.
+const MAX_NESTING: usize = 4;
+
+/// One Health event found in an envelope, or the reason the record that should hold one is unusable.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// Where the record sits in the input, e.g. `Records[2].Sns.Message`.
+    pub location: JsonPath,
+    /// The transport's message id (SNS `MessageId`, SQS `messageId`), when there is one.
+    pub message_id: Option<String>,
+    /// The EventBridge-shaped event, or why this record holds none.
+    pub event: Result<Value, RecordError>,
+}
+
+/// Why one record holds no Health event.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum RecordError {
+    /// A string that should hold JSON does not.
+    #[error("{location}: not JSON: {reason}")]
+    NotJson {
+        /// Where the string is.
+        location: JsonPath,
+        /// serde_json's description, with line and column.
+        reason: String,
+    },
+    /// A transport record does not have the fields its kind requires.
+    #[error("{location}: not a valid {kind} record: {reason}")]
+    BadTransport {
+        /// Where the record is.
+        location: JsonPath,
+        /// `SNS` or `SQS`.
+        kind: &'static str,
+        /// What is missing or wrong.
+        reason: String,
+    },
+    /// JSON that is neither an event nor an envelope around one.
+    #[error("{location}: not an AWS Health event (no `detail` object) nor an envelope holding one")]
+    NotAnEvent {
+        /// Where the value is.
+        location: JsonPath,
+    },
+}
+
+/// Input from which no record at all could be read.
+#[derive(Debug, thiserror::Error)]
+pub enum EnvelopeError {
+    /// The bytes are not JSON.
+    #[error("input is not JSON: {0}")]
+    NotJson(#[source] serde_json::Error),
+    /// The JSON is neither an event nor any known envelope.
+    #[error(
+        "input holds no AWS Health event: expected an EventBridge event, an SNS or SQS Lambda event, \
+         an SNS notification, or an array of events"
+    )]
+    NoEvent,
+    /// A known envelope with an empty record list.
+    #[error("the envelope at {0} holds no records")]
+    Empty(JsonPath),
+}
+
+/// Reads JSON bytes and finds every record in them. See [`parse_value`].
+pub fn parse(bytes: &[u8]) -> Result<Vec<Record>, EnvelopeError> {
+    let value: Value = serde_json::from_slice(bytes).map_err(EnvelopeError::NotJson)?;
+    parse_value(&value)
+}
+
+/// Finds every record in an already parsed document, in input order.
+pub fn parse_value(value: &Value) -> Result<Vec<Record>, EnvelopeError> {
+    let root = JsonPath::root();
+    let records = match value {
+        Value::Array(items) if items.is_empty() => return Err(EnvelopeError::Empty(root)),
+        Value::Array(items) => {
+            items.iter().enumerate().flat_map(|(i, item)| records_in(item, root.index(i), None, 1)).collect()
+        }
+        Value::Object(object) if is_lambda_records(object) => lambda_records(object)?,
+        Value::Object(object) if object.get("Entries").is_some_and(Value::is_array) => {
+            let entries = object["Entries"].as_array().map(Vec::as_slice).unwrap_or_default();
+            if entries.is_empty() {
+                return Err(EnvelopeError::Empty(root.key("Entries")));
+            }
+            entries.iter().enumerate().flat_map(|(i, e)| records_in(e, root.key("Entries").index(i), None, 1)).collect()
+        }
+        Value::Object(_) => {
+            let found = records_in(value, root, None, 0);
+            if found.iter().all(|r| matches!(r.event, Err(RecordError::NotAnEvent { .. }))) {
+                return Err(EnvelopeError::NoEvent);
+            }
+            found
+        }
+        _ => return Err(EnvelopeError::NoEvent),
+    };
+    Ok(records)
+}
+
+fn is_lambda_records(object: &Map<String, Value>) -> bool {
+    object.get("Records").is_some_and(Value::is_array)
+}
+
+fn lambda_records(object: &Map<String, Value>) -> Result<Vec<Record>, EnvelopeError> {
+    let location = JsonPath::root().key("Records");
+    let items = object["Records"].as_array().map(Vec::as_slice).unwrap_or_default();
+    if items.is_empty() {
+        return Err(EnvelopeError::Empty(location));
+    }
+    Ok(items.iter().enumerate().flat_map(|(i, item)| lambda_record(item, location.index(i))).collect())
+}
+
+fn lambda_record(item: &Value, location: JsonPath) -> Vec<Record> {
+    let source = item.get("EventSource").or_else(|| item.get("eventSource")).and_then(Value::as_str);
+    match source {
+        Some("aws:sns") => sns_record(item, location),
+        Some("aws:sqs") => sqs_record(item, location),
+        _ if item.get("Sns").is_some() => sns_record(item, location),
+        _ if item.get("body").is_some() => sqs_record(item, location),
+        _ => records_in(item, location, None, 1),
+    }
+}
+
+fn sns_record(item: &Value, location: JsonPath) -> Vec<Record> {
+    match SnsRecord::deserialize_from(item) {
+        Ok(record) => {
+            let message_id = Some(record.sns.message_id);
+            embedded(&record.sns.message, location.key("Sns").key("Message"), message_id, 1)
+        }
+        Err(reason) => vec![bad_transport(location, "SNS", reason)],
+    }
+}
+
+fn sqs_record(item: &Value, location: JsonPath) -> Vec<Record> {
+    match SqsMessage::deserialize_from(item) {
+        Ok(SqsMessage { body: Some(body), message_id, .. }) => embedded(&body, location.key("body"), message_id, 1),
+        Ok(_) => vec![bad_transport(location, "SQS", "missing field `body`".into())],
+        Err(reason) => vec![bad_transport(location, "SQS", reason)],
+    }
+}
+
+fn bad_transport(location: JsonPath, kind: &'static str, reason: String) -> Record {
+    Record {
+        location: location.clone(),
+        message_id: None,
+        event: Err(RecordError::BadTransport { location, kind, reason }),
+    }
+}
+
+/// A JSON document carried as a string inside a transport record.
+fn embedded(text: &str, location: JsonPath, message_id: Option<String>, depth: usize) -> Vec<Record> {
+    match serde_json::from_str::<Value>(text) {
+        Ok(value) => records_in(&value, location, message_id, depth),
+        Err(error) => vec![Record {
+            location: location.clone(),
+            message_id,
+            event: Err(RecordError::NotJson { location, reason: error.to_string() }),
+        }],
+    }
+}
+
+/// The records in one value that is not a Lambda `Records` list.
+fn records_in(value: &Value, location: JsonPath, message_id: Option<String>, depth: usize) -> Vec<Record> {
+    let not_an_event = |location: JsonPath, message_id| Record {
+        location: location.clone(),
+        message_id,
+        event: Err(RecordError::NotAnEvent { location }),
+    };
+    let Value::Object(object) = value else {
+        return vec![not_an_event(location, message_id)];
+    };
+    if object.get("detail").is_some() {
+        return vec![Record { location, message_id, event: Ok(value.clone()) }];
+    }
+    if depth >= MAX_NESTING {
+        return vec![not_an_event(location, message_id)];
+    }
+    if let Some(entry) = put_events_entry(object) {
+        return match entry {
+            Ok(event) => vec![Record { location, message_id, event: Ok(event) }],
+            Err(reason) => vec![Record {
+                location: location.key("Detail"),
+                message_id,
+                event: Err(RecordError::NotJson { location: location.key("Detail"), reason }),
+            }],
+        };
+    }
+    if object.get("Type").and_then(Value::as_str) == Some("Notification") {
+        return match SnsMessage::deserialize_from(value) {
+            Ok(notification) => embedded(
+                &notification.message,
+                location.key("Message"),
+                message_id.or(Some(notification.message_id)),
+                depth + 1,
+            ),
+            Err(reason) => vec![bad_transport(location, "SNS", reason)],
+        };
+    }
+    if is_lambda_records(object) {
+        return match lambda_records(object) {
+            Ok(records) => records
+                .into_iter()
+                .map(|mut record| {
+                    record.location = prefixed(&location, &record.location);
+                    record
+                })
+                .collect(),
+            Err(_) => vec![not_an_event(location, message_id)],
+        };
+    }
+    vec![not_an_event(location, message_id)]
+}
+
+fn prefixed(prefix: &JsonPath, path: &JsonPath) -> JsonPath {
+    path.segments().iter().fold(prefix.clone(), |acc, segment| match segment {
+        crate::json_path::Segment::Key(key) => acc.key(key),
+        crate::json_path::Segment::Index(index) => acc.index(*index),
+    })
+}
+
+/// A PutEvents input entry turned into the event EventBridge would deliver for it.
+fn put_events_entry(object: &Map<String, Value>) -> Option<Result<Value, String>> {
+    let detail = object.get("Detail")?.as_str()?;
+    let detail: Value = match serde_json::from_str(detail) {
+        Ok(detail) => detail,
+        Err(error) => return Some(Err(error.to_string())),
+    };
+    let mut event = Map::new();
+    event.insert("detail".into(), detail);
+    for (from, to) in
+        [("DetailType", "detail-type"), ("Source", "source"), ("Time", "time"), ("Resources", "resources")]
+    {
+        if let Some(value) = object.get(from) {
+            event.insert(to.into(), value.clone());
+        }
+    }
+    Some(Ok(Value::Object(event)))
+}
+
+/// Typed transport records read from a borrowed `Value`, with serde's message as the error.
+trait DeserializeFrom: Sized {
+    fn deserialize_from(value: &Value) -> Result<Self, String>;
+}
+
+impl<T: serde::de::DeserializeOwned> DeserializeFrom for T {
+    fn deserialize_from(value: &Value) -> Result<Self, String> {
+        T::deserialize(value).map_err(|error| error.to_string())
+    }
+}
+
+/// A Lambda SNS event carrying `events`, one record each, as SNS delivers them to Lambda: for the
+/// demo, tests and other handlers' tests.
+pub fn sns_event<'a>(events: impl IntoIterator<Item = &'a Value>, topic_arn: &str) -> Value {
+    let records: Vec<Value> = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| {
+            serde_json::json!({
+                "EventSource": "aws:sns",
+                "EventVersion": "1.0",
+                "EventSubscriptionArn": format!("{topic_arn}:delibird"),
+                "Sns": {
+                    "Type": "Notification",
+                    "MessageId": format!("00000000-0000-4000-8000-{i:012}"),
+                    "TopicArn": topic_arn,
+                    "Subject": null,
+                    "Message": event.to_string(),
+                    "Timestamp": "2026-01-01T00:00:00.000Z",
+                    "SignatureVersion": "1",
+                    "Signature": "EXAMPLE",
+                    "SigningCertUrl": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-EXAMPLE.pem",
+                    "UnsubscribeUrl": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe",
+                    "MessageAttributes": {}
+                }
+            })
+        })
+        .collect();
+    serde_json::json!({ "Records": records })
+}

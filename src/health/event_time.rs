@@ -1,0 +1,95 @@
+//! Health's date format, read leniently: `Fri, 27 Jan 2023 06:02:51 GMT`, single-digit days
+//! (`Thu, 2 Jun 2022 …`) and weekdays that do not match the date (AWS's own samples) all parse.
+//! Text that still does not parse is kept as it came, never rejected.
+
+use std::fmt;
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+
+/// A time from an event: parsed when possible, else the raw text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EventTime {
+    /// A time delibird could read.
+    At(DateTime<Utc>),
+    /// Text that is not a date delibird knows, shown to people as it came.
+    Unparsed(String),
+}
+
+impl EventTime {
+    /// Reads Health's RFC-1123-like dates and ISO-8601, dropping any weekday unchecked.
+    pub fn parse(text: &str) -> Self {
+        let trimmed = text.trim();
+        if let Ok(at) = DateTime::parse_from_rfc3339(trimmed) {
+            return Self::At(at.with_timezone(&Utc));
+        }
+        let without_weekday = trimmed.split_once(", ").map_or(trimmed, |(_, rest)| rest);
+        ["%d %b %Y %H:%M:%S GMT", "%d %b %Y %H:%M:%S UTC", "%d %b %Y %H:%M:%S %z"]
+            .iter()
+            .find_map(|format| parse_naive_or_offset(without_weekday, format))
+            .map_or_else(|| Self::Unparsed(text.to_owned()), Self::At)
+    }
+
+    /// The parsed time, if any.
+    pub fn at(&self) -> Option<DateTime<Utc>> {
+        match self {
+            Self::At(at) => Some(*at),
+            Self::Unparsed(_) => None,
+        }
+    }
+}
+
+fn parse_naive_or_offset(text: &str, format: &str) -> Option<DateTime<Utc>> {
+    if format.ends_with("%z") {
+        return DateTime::parse_from_str(text, format).ok().map(|at| at.with_timezone(&Utc));
+    }
+    NaiveDateTime::parse_from_str(text, format).ok().map(|naive| naive.and_utc())
+}
+
+impl fmt::Display for EventTime {
+    /// `Thu, 26 Jan 2023 13:19 UTC`, with the weekday computed from the date, or the raw text.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::At(at) => write!(f, "{}", at.format("%a, %-d %b %Y %H:%M UTC")),
+            Self::Unparsed(text) => f.write_str(text),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> String {
+        EventTime::parse(text).at().map(|t| t.to_rfc3339()).unwrap_or_default()
+    }
+
+    #[test]
+    fn reads_the_usual_health_format() {
+        assert_eq!(at("Fri, 27 Jan 2023 06:02:51 GMT"), "2023-01-27T06:02:51+00:00");
+    }
+
+    #[test]
+    fn reads_single_digit_days() {
+        assert_eq!(at("Thu, 2 Jun 2022 00:02:24 GMT"), "2022-06-02T00:02:24+00:00");
+    }
+
+    #[test]
+    fn ignores_a_weekday_that_does_not_match_the_date() {
+        assert_eq!(at("Thu, 27 Jan 2026 13:44:13 GMT"), "2026-01-27T13:44:13+00:00");
+    }
+
+    #[test]
+    fn reads_iso_8601() {
+        assert_eq!(at("2023-01-27T09:01:22Z"), "2023-01-27T09:01:22+00:00");
+    }
+
+    #[test]
+    fn keeps_text_it_cannot_read() {
+        assert_eq!(EventTime::parse("next Tuesday"), EventTime::Unparsed("next Tuesday".into()));
+    }
+
+    #[test]
+    fn displays_with_the_true_weekday() {
+        assert_eq!(EventTime::parse("Thu, 27 Jan 2026 13:44:13 GMT").to_string(), "Tue, 27 Jan 2026 13:44 UTC");
+    }
+}

@@ -1,0 +1,426 @@
+//! [`validate`]: JSON → [`HealthEvent`], every problem reported at once with its JSON path.
+//!
+//! Each field has a small validator returning `Result<T, FieldError>` (or a list of errors for
+//! lists); `validate` adds them up applicatively with frunk's `Validated`, so one wrong field never
+//! hides another. `null` reads as absent everywhere. Only `detail`, `detail.eventArn` and
+//! `detail.eventTypeCode` are required: without them there is no thread, link or title.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use frunk::{hlist_pat, prelude::*};
+use serde_json::{Map, Value};
+
+use super::{
+    AccountId, Actionability, Category, Description, Entity, EntityStatus, EventArn, EventTime, HealthEvent, Page,
+    Scope, Status,
+};
+use crate::json_path::JsonPath;
+
+/// Keys of `detail` that delibird reads; any other key is kept in [`HealthEvent::extra`].
+const KNOWN_DETAIL_KEYS: &[&str] = &[
+    "eventArn",
+    "service",
+    "eventTypeCode",
+    "eventTypeCategory",
+    "eventScopeCode",
+    "communicationId",
+    "startTime",
+    "endTime",
+    "lastUpdatedTime",
+    "statusCode",
+    "eventRegion",
+    "eventDescription",
+    "eventMetadata",
+    "affectedEntities",
+    "affectedAccount",
+    "page",
+    "totalPages",
+    "backupEvent",
+    "actionability",
+    "personas",
+];
+
+/// What is wrong with one field.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FieldErrorKind {
+    /// A required field is absent or `null`.
+    Missing,
+    /// A required text is empty or blank.
+    Empty,
+    /// The JSON type is wrong.
+    WrongType {
+        /// What the field must be.
+        expected: &'static str,
+        /// What it is.
+        found: &'static str,
+    },
+    /// The type is right but the value is not one the field can hold.
+    Invalid {
+        /// What the field must be.
+        expected: &'static str,
+        /// The value, shortened for the message.
+        found: String,
+    },
+}
+
+/// One field that is wrong, and where it is.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{path}: {kind}")]
+pub struct FieldError {
+    /// Where the field is, from the event's root (`detail.affectedEntities[2].entityValue`).
+    pub path: JsonPath,
+    /// What is wrong with it.
+    pub kind: FieldErrorKind,
+}
+
+impl fmt::Display for FieldErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Missing => f.write_str("required field is missing"),
+            Self::Empty => f.write_str("required text is empty"),
+            Self::WrongType { expected, found } => write!(f, "expected {expected}, found {found}"),
+            Self::Invalid { expected, found } => write!(f, "expected {expected}, found {found:?}"),
+        }
+    }
+}
+
+/// Every problem found in one event (never empty).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub struct ValidationErrors(Vec<FieldError>);
+
+impl ValidationErrors {
+    /// The problems, in the order of the event's fields.
+    pub fn errors(&self) -> &[FieldError] {
+        &self.0
+    }
+}
+
+impl fmt::Display for ValidationErrors {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.0.len();
+        write!(f, "{count} invalid field{}: ", if count == 1 { "" } else { "s" })?;
+        for (i, error) in self.0.iter().enumerate() {
+            if i > 0 {
+                f.write_str("; ")?;
+            }
+            write!(f, "{error}")?;
+        }
+        Ok(())
+    }
+}
+
+type Checked<T> = Result<T, Vec<FieldError>>;
+
+/// Lifts a single-field result into the list-of-errors form `Validated` accumulates.
+trait Lift<T> {
+    fn lift(self) -> Checked<T>;
+}
+
+impl<T> Lift<T> for Result<T, FieldError> {
+    fn lift(self) -> Checked<T> {
+        self.map_err(|error| vec![error])
+    }
+}
+
+/// Validates one EventBridge-shaped Health event, reporting every wrong field at once.
+pub fn validate(event: &Value) -> Result<HealthEvent, ValidationErrors> {
+    let root = JsonPath::root();
+    let Value::Object(top) = event else {
+        return Err(ValidationErrors(vec![wrong_type(root, "an object", event)]));
+    };
+    let envelope = (text(top, &root, "id").lift().into_validated()
+        + text(top, &root, "detail-type").lift()
+        + text(top, &root, "source").lift()
+        + account(top, &root, "account").lift()
+        + time(top, &root, "time").lift()
+        + text(top, &root, "region").lift()
+        + texts(top, &root, "resources"))
+    .into_result();
+    let detail_path = root.key("detail");
+    let detail = match present(top, "detail") {
+        None => Err(vec![FieldError { path: detail_path.clone(), kind: FieldErrorKind::Missing }]),
+        Some(Value::Object(detail)) => detail_fields(detail, &detail_path),
+        Some(other) => Err(vec![wrong_type(detail_path.clone(), "an object", other)]),
+    };
+    match (envelope, detail) {
+        (Ok(hlist_pat![id, detail_type, source, account, time, region, resources]), Ok(detail)) => {
+            Ok(HealthEvent { id, detail_type, source, account, time, region, resources, ..detail })
+        }
+        (envelope, detail) => {
+            let mut errors: Vec<FieldError> = envelope.err().into_iter().flatten().flatten().collect();
+            errors.extend(detail.err().into_iter().flatten());
+            Err(ValidationErrors(errors))
+        }
+    }
+}
+
+/// The `detail` fields, as a `HealthEvent` whose envelope fields are still empty.
+fn detail_fields(detail: &Map<String, Value>, at: &JsonPath) -> Checked<HealthEvent> {
+    let validated = required_text(detail, at, "eventArn").lift().into_validated()
+        + text(detail, at, "service").lift()
+        + required_text(detail, at, "eventTypeCode").lift()
+        + open_value(detail, at, "eventTypeCategory", Category::parse).lift()
+        + open_value(detail, at, "eventScopeCode", Scope::parse).lift()
+        + text(detail, at, "communicationId").lift()
+        + time(detail, at, "startTime").lift()
+        + time(detail, at, "endTime").lift()
+        + time(detail, at, "lastUpdatedTime").lift()
+        + open_value(detail, at, "statusCode", Status::parse).lift()
+        + text(detail, at, "eventRegion").lift()
+        + descriptions(detail, at)
+        + text_map(detail, at, "eventMetadata")
+        + entities(detail, at)
+        + account(detail, at, "affectedAccount").lift()
+        + page(detail, at)
+        + flag(detail, at, "backupEvent").lift()
+        + open_value(detail, at, "actionability", Actionability::parse).lift()
+        + texts(detail, at, "personas");
+    let hlist_pat![
+        arn,
+        service,
+        type_code,
+        category,
+        scope,
+        communication_id,
+        start,
+        end,
+        last_updated,
+        status,
+        event_region,
+        descriptions,
+        metadata,
+        entities,
+        affected_account,
+        page,
+        backup,
+        actionability,
+        personas
+    ] = validated.into_result().map_err(|errors| errors.into_iter().flatten().collect::<Vec<_>>())?;
+    Ok(HealthEvent {
+        id: None,
+        detail_type: None,
+        source: None,
+        account: None,
+        time: None,
+        region: None,
+        resources: Vec::new(),
+        arn: EventArn::new(arn),
+        service,
+        type_code,
+        category,
+        scope,
+        communication_id,
+        start,
+        end,
+        last_updated,
+        status,
+        event_region,
+        descriptions,
+        metadata,
+        entities,
+        affected_account,
+        page,
+        backup: backup.unwrap_or(false),
+        actionability,
+        personas,
+        extra: extra_fields(detail),
+    })
+}
+
+fn extra_fields(detail: &Map<String, Value>) -> BTreeMap<String, String> {
+    detail
+        .iter()
+        .filter(|(key, value)| !KNOWN_DETAIL_KEYS.contains(&key.as_str()) && !value.is_null())
+        .map(|(key, value)| {
+            let shown = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+            (key.clone(), shown)
+        })
+        .collect()
+}
+
+/// A member that is present and not `null`.
+fn present<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
+    object.get(key).filter(|value| !value.is_null())
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn wrong_type(path: JsonPath, expected: &'static str, found: &Value) -> FieldError {
+    FieldError { path, kind: FieldErrorKind::WrongType { expected, found: type_name(found) } }
+}
+
+fn invalid(path: JsonPath, expected: &'static str, found: &str) -> FieldError {
+    let found = found.chars().take(64).collect();
+    FieldError { path, kind: FieldErrorKind::Invalid { expected, found } }
+}
+
+fn text(object: &Map<String, Value>, at: &JsonPath, key: &str) -> Result<Option<String>, FieldError> {
+    match present(object, key) {
+        None => Ok(None),
+        Some(Value::String(text)) => Ok(Some(text.clone())),
+        Some(other) => Err(wrong_type(at.key(key), "a string", other)),
+    }
+}
+
+fn required_text(object: &Map<String, Value>, at: &JsonPath, key: &str) -> Result<String, FieldError> {
+    match text(object, at, key)? {
+        None => Err(FieldError { path: at.key(key), kind: FieldErrorKind::Missing }),
+        Some(text) if text.trim().is_empty() => Err(FieldError { path: at.key(key), kind: FieldErrorKind::Empty }),
+        Some(text) => Ok(text),
+    }
+}
+
+fn open_value<T>(
+    object: &Map<String, Value>,
+    at: &JsonPath,
+    key: &str,
+    parse: fn(&str) -> T,
+) -> Result<Option<T>, FieldError> {
+    Ok(text(object, at, key)?.filter(|t| !t.is_empty()).map(|t| parse(&t)))
+}
+
+fn time(object: &Map<String, Value>, at: &JsonPath, key: &str) -> Result<Option<EventTime>, FieldError> {
+    Ok(text(object, at, key)?.filter(|t| !t.trim().is_empty()).map(|t| EventTime::parse(&t)))
+}
+
+fn account(object: &Map<String, Value>, at: &JsonPath, key: &str) -> Result<Option<AccountId>, FieldError> {
+    match text(object, at, key)? {
+        None => Ok(None),
+        Some(text) => {
+            AccountId::parse(&text).map(Some).ok_or_else(|| invalid(at.key(key), "a 12-digit account id", &text))
+        }
+    }
+}
+
+fn flag(object: &Map<String, Value>, at: &JsonPath, key: &str) -> Result<Option<bool>, FieldError> {
+    match present(object, key) {
+        None => Ok(None),
+        Some(Value::Bool(flag)) => Ok(Some(*flag)),
+        Some(Value::String(text)) if text.eq_ignore_ascii_case("true") => Ok(Some(true)),
+        Some(Value::String(text)) if text.eq_ignore_ascii_case("false") || text.is_empty() => Ok(Some(false)),
+        Some(Value::String(text)) => Err(invalid(at.key(key), "\"true\" or \"false\"", text)),
+        Some(other) => Err(wrong_type(at.key(key), "\"true\" or \"false\"", other)),
+    }
+}
+
+fn count(object: &Map<String, Value>, at: &JsonPath, key: &str) -> Result<Option<u32>, FieldError> {
+    match present(object, key) {
+        None => Ok(None),
+        Some(Value::String(text)) => text
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n > 0)
+            .map(Some)
+            .ok_or_else(|| invalid(at.key(key), "a positive whole number", text)),
+        Some(Value::Number(number)) => number
+            .as_u64()
+            .and_then(|n| u32::try_from(n).ok())
+            .filter(|n| *n > 0)
+            .map(Some)
+            .ok_or_else(|| invalid(at.key(key), "a positive whole number", &number.to_string())),
+        Some(other) => Err(wrong_type(at.key(key), "a positive whole number", other)),
+    }
+}
+
+fn page(detail: &Map<String, Value>, at: &JsonPath) -> Checked<Option<Page>> {
+    let pages = (count(detail, at, "page").lift().into_validated() + count(detail, at, "totalPages").lift())
+        .into_result()
+        .map_err(|errors| errors.into_iter().flatten().collect::<Vec<_>>())?;
+    let hlist_pat![number, total] = pages;
+    Ok(match (number, total) {
+        (Some(number), Some(total)) => Some(Page { number, total: total.max(number) }),
+        (Some(number), None) => Some(Page { number, total: number }),
+        (None, _) => None,
+    })
+}
+
+/// Validates each element of an optional array, collecting every element's errors.
+fn each<T>(
+    object: &Map<String, Value>,
+    at: &JsonPath,
+    key: &str,
+    element: impl Fn(&Value, JsonPath) -> Checked<T>,
+) -> Checked<Vec<T>> {
+    let items = match present(object, key) {
+        None => return Ok(Vec::new()),
+        Some(Value::Array(items)) => items,
+        Some(other) => return Err(vec![wrong_type(at.key(key), "an array", other)]),
+    };
+    let mut values = Vec::with_capacity(items.len());
+    let mut errors = Vec::new();
+    for (i, item) in items.iter().enumerate() {
+        match element(item, at.key(key).index(i)) {
+            Ok(value) => values.push(value),
+            Err(found) => errors.extend(found),
+        }
+    }
+    if errors.is_empty() { Ok(values) } else { Err(errors) }
+}
+
+fn texts(object: &Map<String, Value>, at: &JsonPath, key: &str) -> Checked<Vec<String>> {
+    each(object, at, key, |item, path| match item {
+        Value::String(text) => Ok(text.clone()),
+        other => Err(vec![wrong_type(path, "a string", other)]),
+    })
+}
+
+fn text_map(object: &Map<String, Value>, at: &JsonPath, key: &str) -> Checked<BTreeMap<String, String>> {
+    let entries = match present(object, key) {
+        None => return Ok(BTreeMap::new()),
+        Some(Value::Object(entries)) => entries,
+        Some(other) => return Err(vec![wrong_type(at.key(key), "an object of strings", other)]),
+    };
+    let errors: Vec<FieldError> = entries
+        .iter()
+        .filter(|(_, value)| !value.is_string() && !value.is_null())
+        .map(|(name, value)| wrong_type(at.key(key).key(name), "a string", value))
+        .collect();
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    Ok(entries.iter().filter_map(|(name, value)| value.as_str().map(|v| (name.clone(), v.to_owned()))).collect())
+}
+
+fn descriptions(detail: &Map<String, Value>, at: &JsonPath) -> Checked<Vec<Description>> {
+    each(detail, at, "eventDescription", |item, path| {
+        let Value::Object(entry) = item else {
+            return Err(vec![wrong_type(path, "an object", item)]);
+        };
+        let (language, text) = (text(entry, &path, "language").lift().into_validated()
+            + required_text(entry, &path, "latestDescription").lift())
+        .into_result()
+        .map_err(|errors| errors.into_iter().flatten().collect::<Vec<_>>())?
+        .into_tuple2();
+        Ok(Description { language: language.unwrap_or_default(), text })
+    })
+}
+
+fn entities(detail: &Map<String, Value>, at: &JsonPath) -> Checked<Vec<Entity>> {
+    each(detail, at, "affectedEntities", |item, path| {
+        let Value::Object(entry) = item else {
+            return Err(vec![wrong_type(path, "an object", item)]);
+        };
+        let status_key = if present(entry, "status").is_some() { "status" } else { "statusCode" };
+        let updated_key =
+            if present(entry, "lastUpdatedTime").is_some() { "lastUpdatedTime" } else { "lastupdatedTime" };
+        let hlist_pat![value, status, last_updated, tags] =
+            (required_text(entry, &path, "entityValue").lift().into_validated()
+                + open_value(entry, &path, status_key, EntityStatus::parse).lift()
+                + time(entry, &path, updated_key).lift()
+                + text_map(entry, &path, "tags"))
+            .into_result()
+            .map_err(|errors| errors.into_iter().flatten().collect::<Vec<_>>())?;
+        Ok(Entity { value, status, last_updated, tags })
+    })
+}

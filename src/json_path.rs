@@ -1,0 +1,109 @@
+//! Locations inside JSON documents, written the way people read them:
+//! `Records[0].Sns.Message`, `detail.affectedEntities[3].status`.
+//!
+//! Every error delibird reports about input carries one of these, so a person can go straight to
+//! the offending field.
+
+use std::fmt;
+
+/// One step into a JSON document: an object key or an array index.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Segment {
+    /// An object member, by key.
+    Key(String),
+    /// An array element, by position.
+    Index(usize),
+}
+
+/// A path from the root of a JSON document to one value. The empty path is the root itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct JsonPath(Vec<Segment>);
+
+impl JsonPath {
+    /// The root of a document.
+    pub fn root() -> Self {
+        Self::default()
+    }
+
+    /// This path extended by an object key.
+    #[must_use]
+    pub fn key(&self, key: &str) -> Self {
+        let mut segments = self.0.clone();
+        segments.push(Segment::Key(key.to_owned()));
+        Self(segments)
+    }
+
+    /// This path extended by an array index.
+    #[must_use]
+    pub fn index(&self, index: usize) -> Self {
+        let mut segments = self.0.clone();
+        segments.push(Segment::Index(index));
+        Self(segments)
+    }
+
+    /// Parses the dotted form produced by `Display` (`detail.affectedEntities[3].status`).
+    /// Keys holding `.` or `[` cannot round-trip; delibird's own paths never contain them.
+    pub fn parse(text: &str) -> Self {
+        let mut segments = Vec::new();
+        for part in text.split('.').filter(|p| !p.is_empty()) {
+            let (key, rest) = part.split_once('[').map_or((part, ""), |(k, r)| (k, r));
+            if !key.is_empty() {
+                segments.push(Segment::Key(key.to_owned()));
+            }
+            for index in rest.split('[') {
+                if let Ok(i) = index.trim_end_matches(']').parse() {
+                    segments.push(Segment::Index(i));
+                }
+            }
+        }
+        Self(segments)
+    }
+
+    /// The segments from the root down.
+    pub fn segments(&self) -> &[Segment] {
+        &self.0
+    }
+
+    /// True for the root path.
+    pub fn is_root(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Display for JsonPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.is_empty() {
+            return f.write_str("$");
+        }
+        for (position, segment) in self.0.iter().enumerate() {
+            match segment {
+                Segment::Key(key) if position == 0 => write!(f, "{key}")?,
+                Segment::Key(key) => write!(f, ".{key}")?,
+                Segment::Index(index) => write!(f, "[{index}]")?,
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn displays_keys_dotted_and_indexes_in_brackets() {
+        let path = JsonPath::root().key("detail").key("affectedEntities").index(3).key("status");
+        assert_eq!(path.to_string(), "detail.affectedEntities[3].status");
+    }
+
+    #[test]
+    fn root_displays_as_dollar() {
+        assert_eq!(JsonPath::root().to_string(), "$");
+    }
+
+    #[test]
+    fn parse_reverses_display() {
+        let path = JsonPath::root().key("Records").index(0).key("Sns").key("Message");
+        assert_eq!(JsonPath::parse(&path.to_string()), path);
+    }
+}

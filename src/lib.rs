@@ -1,0 +1,25 @@
+//! delibird: AWS Health events, from SNS to Google Chat cards.
+//!
+//! The pipeline is five stages, each usable on its own by other handlers:
+//!
+//! 1. [`envelope::parse`] finds the events in whatever envelope they arrived in;
+//! 2. [`health::validate`] (or [`health::check`], which salvages what it can) types them;
+//! 3. [`accounts::enrich`] puts names on account ids;
+//! 4. [`card::render`] makes a Google Chat Card V2 message within Google's limits;
+//! 5. [`webhook::deliver`] posts it, retrying what a retry can fix.
+//!
+//! [`handler::handle`] runs them for a Lambda invocation; the `bootstrap` and `delibird` binaries
+//! are thin shells around this library.
+
+pub mod accounts;
+pub mod card;
+pub mod chat_emulator;
+pub mod config;
+pub mod envelope;
+pub mod fingerprint;
+pub mod handler;
+pub mod health;
+pub mod json_path;
+pub mod logging;
+pub mod secret;
+pub mod webhook;

@@ -1,0 +1,33 @@
+//! Log set-up for the binaries: JSON lines for Lambda (CloudWatch Logs Insights reads the fields),
+//! plain text on stderr for the command line. The level comes from `DELIBIRD_LOG`, else
+//! `RUST_LOG`, else `info` (Lambda) or `warn` (command line).
+
+use tracing_subscriber::EnvFilter;
+
+fn filter(default: &str) -> EnvFilter {
+    let directive =
+        std::env::var("DELIBIRD_LOG").or_else(|_| std::env::var("RUST_LOG")).unwrap_or_else(|_| default.to_owned());
+    EnvFilter::try_new(&directive).unwrap_or_else(|_| EnvFilter::new(default))
+}
+
+/// One JSON object per line on stdout, fields flattened, no ANSI colours.
+pub fn init_json() {
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .flatten_event(true)
+        .with_current_span(false)
+        .with_span_list(false)
+        .with_ansi(false)
+        .with_env_filter(filter("info"))
+        .with_writer(std::io::stdout)
+        .try_init();
+}
+
+/// Human-readable lines on stderr, for the command line.
+pub fn init_text() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter("warn"))
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .try_init();
+}

@@ -1,0 +1,254 @@
+//! Stage 5: post a message to the Google Chat webhook, retrying what a retry can fix.
+//!
+//! [`deliver`] is one small loop around the pure [`retry::classify`] and [`retry::Backoff`]: it
+//! stops at the attempt limit, or before the deadline (the Lambda's, minus a margin), whichever
+//! comes first. Nothing it returns or logs contains the webhook's token.
+
+pub mod retry;
+mod url;
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+use reqwest::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use serde::Deserialize;
+use tokio::time::Instant;
+
+use crate::card::wire::Message;
+use retry::{Backoff, Outcome, Verdict, classify};
+pub use url::{GOOGLE_CHAT_HOST, WebhookUrl, WebhookUrlError};
+
+/// How hard to try.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RetryPolicy {
+    /// Attempts in all, the first included.
+    pub max_attempts: NonZeroU32,
+    /// First backoff ceiling; doubles each retry.
+    pub base: Duration,
+    /// Largest backoff ceiling.
+    pub cap: Duration,
+    /// Time allowed for one request.
+    pub request_timeout: Duration,
+    /// Stop this long before the deadline, so the invocation can still report its outcome.
+    pub deadline_margin: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_attempts: NonZeroU32::new(6).expect("6 is not zero"),
+            base: Duration::from_millis(500),
+            cap: Duration::from_secs(8),
+            request_timeout: Duration::from_secs(5),
+            deadline_margin: Duration::from_secs(1),
+        }
+    }
+}
+
+/// A message Chat accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    /// Attempts it took, the successful one included.
+    pub attempts: u32,
+    /// The HTTP status of the successful answer.
+    pub status: u16,
+    /// The message's resource name (`spaces/…/messages/…`), when Chat sent it.
+    pub message_name: Option<String>,
+    /// The thread's resource name, when Chat sent it.
+    pub thread_name: Option<String>,
+}
+
+/// Why the last attempt failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    /// Chat answered with an error status.
+    #[error("HTTP {status}: {reason}")]
+    Status {
+        /// The status code.
+        status: u16,
+        /// Chat's `error.message` (scrubbed of the webhook's secrets), or the status's reason.
+        reason: String,
+    },
+    /// No answer within the request timeout.
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    /// The request could not be sent or its answer not read.
+    #[error("{kind}")]
+    Network {
+        /// `could not connect` or `connection broken`.
+        kind: &'static str,
+        /// reqwest's error, stripped of the URL.
+        #[source]
+        source: reqwest::Error,
+    },
+}
+
+/// A message that was not delivered.
+#[derive(Debug, thiserror::Error)]
+pub enum DeliveryError {
+    /// An answer no retry can change (400, 401, 403, 404, …).
+    #[error("Google Chat refused the message after {attempts} attempt(s), not retried: {last}")]
+    Refused {
+        /// Attempts made.
+        attempts: u32,
+        /// The refusal.
+        #[source]
+        last: Failure,
+    },
+    /// Every allowed attempt failed.
+    #[error("gave up after {attempts} attempts: {last}")]
+    Exhausted {
+        /// Attempts made.
+        attempts: u32,
+        /// The last failure.
+        #[source]
+        last: Failure,
+    },
+    /// The next attempt would have run past the deadline.
+    #[error("stopped before the deadline after {attempts} attempt(s): {last}")]
+    Deadline {
+        /// Attempts made.
+        attempts: u32,
+        /// The last failure, if an attempt was made.
+        #[source]
+        last: Failure,
+    },
+}
+
+impl DeliveryError {
+    /// Attempts made before giving up.
+    pub fn attempts(&self) -> u32 {
+        match self {
+            Self::Refused { attempts, .. } | Self::Exhausted { attempts, .. } | Self::Deadline { attempts, .. } => {
+                *attempts
+            }
+        }
+    }
+}
+
+/// An HTTP client fit for the webhook: no redirects (they could carry the token to another
+/// host), rustls, a connect timeout.
+pub fn http_client(connect_timeout: Duration) -> reqwest::Result<reqwest::Client> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(connect_timeout)
+        .user_agent(concat!("delibird/", env!("CARGO_PKG_VERSION")))
+        .build()
+}
+
+/// Posts `message` to `url`, retrying per `policy` until `deadline` minus its margin.
+pub async fn deliver(
+    client: &reqwest::Client,
+    url: &WebhookUrl,
+    message: &Message,
+    policy: &RetryPolicy,
+    deadline: Instant,
+) -> Result<Delivery, DeliveryError> {
+    let body =
+        serde_json::to_vec(message).expect("a Message always serializes: it holds only strings, numbers and lists");
+    let request_url = url.request_url();
+    let stop_at = deadline.checked_sub(policy.deadline_margin).unwrap_or(deadline);
+    let mut backoff = Backoff::new(policy.base, policy.cap);
+    let mut attempts = 0;
+    loop {
+        let now = Instant::now();
+        let timeout = policy.request_timeout.min(stop_at.saturating_duration_since(now));
+        if timeout.is_zero() {
+            let last = Failure::Timeout(Duration::ZERO);
+            return Err(DeliveryError::Deadline { attempts, last });
+        }
+        attempts += 1;
+        let sent = client
+            .post(request_url.clone())
+            .header(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=UTF-8"))
+            .timeout(timeout)
+            .body(body.clone())
+            .send()
+            .await;
+        let (outcome, wait_hint, failure) = match sent {
+            Ok(response) => match read(response, url, attempts).await {
+                Ok(delivery) => return Ok(delivery),
+                Err((status, hint, failure)) => (Outcome::Status(status), hint, failure),
+            },
+            Err(error) => network_failure(error, timeout),
+        };
+        tracing::debug!(attempt = attempts, error = %failure, "webhook attempt failed");
+        match classify(outcome) {
+            Verdict::Delivered | Verdict::GiveUp => return Err(DeliveryError::Refused { attempts, last: failure }),
+            Verdict::Retry if attempts >= policy.max_attempts.get() => {
+                return Err(DeliveryError::Exhausted { attempts, last: failure });
+            }
+            Verdict::Retry => {
+                let wait = wait_hint.unwrap_or_else(|| backoff.next().unwrap_or(policy.cap));
+                if Instant::now() + wait >= stop_at {
+                    return Err(DeliveryError::Deadline { attempts, last: failure });
+                }
+                tokio::time::sleep(wait).await;
+            }
+        }
+    }
+}
+
+/// Chat's answer: a delivery, or the status, any `Retry-After`, and the failure to report.
+async fn read(
+    response: reqwest::Response,
+    url: &WebhookUrl,
+    attempts: u32,
+) -> Result<Delivery, (reqwest::StatusCode, Option<Duration>, Failure)> {
+    let status = response.status();
+    let hint = response
+        .headers()
+        .get(RETRY_AFTER)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| retry::retry_after(value, chrono::Utc::now()));
+    let text = response.text().await.unwrap_or_default();
+    if status.is_success() {
+        let answer: ChatAnswer = serde_json::from_str(&text).unwrap_or_default();
+        return Ok(Delivery {
+            attempts,
+            status: status.as_u16(),
+            message_name: answer.name,
+            thread_name: answer.thread.and_then(|thread| thread.name),
+        });
+    }
+    let reason = serde_json::from_str::<ChatError>(&text)
+        .ok()
+        .and_then(|error| error.error.message)
+        .map(|message| url.scrub(&message).chars().take(300).collect())
+        .unwrap_or_else(|| status.canonical_reason().unwrap_or("unknown status").to_owned());
+    Err((status, hint, Failure::Status { status: status.as_u16(), reason }))
+}
+
+fn network_failure(error: reqwest::Error, timeout: Duration) -> (Outcome, Option<Duration>, Failure) {
+    let error = error.without_url();
+    if error.is_timeout() {
+        (Outcome::Timeout, None, Failure::Timeout(timeout))
+    } else if error.is_connect() {
+        (Outcome::Connect, None, Failure::Network { kind: "could not connect", source: error })
+    } else {
+        (Outcome::Transport, None, Failure::Network { kind: "connection broken", source: error })
+    }
+}
+
+/// The parts of Chat's success answer delibird reports.
+#[derive(Debug, Default, Deserialize)]
+struct ChatAnswer {
+    name: Option<String>,
+    thread: Option<ChatThread>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ChatThread {
+    name: Option<String>,
+}
+
+/// `google.rpc.Status` wrapped in `error`.
+#[derive(Debug, Deserialize)]
+struct ChatError {
+    error: ChatErrorBody,
+}
+
+#[derive(Debug, Deserialize)]
+struct ChatErrorBody {
+    message: Option<String>,
+}

@@ -1,0 +1,4 @@
+//! delibird's integration tests, in one binary so they build and link once.
+
+mod schema_check;
+mod support;
