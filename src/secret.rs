@@ -40,23 +40,35 @@ pub enum SecretError {
     },
 }
 
-/// The webhook URL, fetched if it is kept in SSM or Secrets Manager.
+/// The webhook URL, fetched if it is kept in SSM or Secrets Manager. The AWS configuration is
+/// loaded (credentials, Region, endpoint from the environment) only when it is needed.
 pub async fn resolve(source: &WebhookSource, allow_loopback: bool) -> Result<WebhookUrl, SecretError> {
+    match source {
+        WebhookSource::Url(url) => Ok(url.clone()),
+        kept => {
+            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            resolve_with(kept, allow_loopback, &sdk).await
+        }
+    }
+}
+
+/// [`resolve`] with a given AWS configuration (tests point it at an emulator).
+pub async fn resolve_with(
+    source: &WebhookSource,
+    allow_loopback: bool,
+    sdk: &aws_config::SdkConfig,
+) -> Result<WebhookUrl, SecretError> {
     let (origin, text) = match source {
         WebhookSource::Url(url) => return Ok(url.clone()),
-        WebhookSource::Ssm(name) => (format!("SSM parameter {name}"), ssm_parameter(name).await?),
-        WebhookSource::SecretsManager(arn) => (format!("secret {arn}"), secret_string(arn).await?),
+        WebhookSource::Ssm(name) => (format!("SSM parameter {name}"), ssm_parameter(name, sdk).await?),
+        WebhookSource::SecretsManager(arn) => (format!("secret {arn}"), secret_string(arn, sdk).await?),
     };
     let text = text.ok_or_else(|| SecretError::Empty(origin.clone()))?;
     WebhookUrl::parse(&url_in(&text), allow_loopback).map_err(|source| SecretError::BadUrl { origin, source })
 }
 
-async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
-}
-
-async fn ssm_parameter(name: &str) -> Result<Option<String>, SecretError> {
-    let client = aws_sdk_ssm::Client::new(&sdk_config().await);
+async fn ssm_parameter(name: &str, sdk: &aws_config::SdkConfig) -> Result<Option<String>, SecretError> {
+    let client = aws_sdk_ssm::Client::new(sdk);
     let answer =
         client.get_parameter().name(name).with_decryption(true).send().await.map_err(|error| SecretError::Ssm {
             name: name.to_owned(),
@@ -65,8 +77,8 @@ async fn ssm_parameter(name: &str) -> Result<Option<String>, SecretError> {
     Ok(answer.parameter.and_then(|parameter| parameter.value))
 }
 
-async fn secret_string(arn: &str) -> Result<Option<String>, SecretError> {
-    let client = aws_sdk_secretsmanager::Client::new(&sdk_config().await);
+async fn secret_string(arn: &str, sdk: &aws_config::SdkConfig) -> Result<Option<String>, SecretError> {
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
     let answer = client.get_secret_value().secret_id(arn).send().await.map_err(|error| {
         SecretError::SecretsManager { arn: arn.to_owned(), source: Box::new(error.into_service_error()) }
     })?;

@@ -3,6 +3,9 @@
 #![allow(dead_code)]
 
 pub mod chat_schema;
+pub mod logs;
+pub mod moto;
+pub mod runtime_api;
 
 use std::path::{Path, PathBuf};
 

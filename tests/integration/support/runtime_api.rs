@@ -1,0 +1,137 @@
+//! A local AWS Lambda Runtime API (the HTTP protocol the `bootstrap` binary speaks): it hands out
+//! queued invocations on `GET /2018-06-01/runtime/invocation/next` and records what the runtime
+//! posts to `…/{id}/response`, `…/{id}/error` and `/runtime/init/error`.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::Value;
+use tokio::sync::Notify;
+
+/// What the runtime reported for one invocation.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reply {
+    /// `POST /runtime/invocation/{id}/response`.
+    Response(Value),
+    /// `POST /runtime/invocation/{id}/error`: the error body (`errorType`, `errorMessage`).
+    Error(Value),
+}
+
+#[derive(Default)]
+struct Inner {
+    queue: VecDeque<(String, Value)>,
+    replies: Vec<(String, Reply)>,
+    init_errors: Vec<Value>,
+}
+
+#[derive(Clone, Default)]
+struct Shared {
+    inner: Arc<Mutex<Inner>>,
+    changed: Arc<Notify>,
+}
+
+/// A running Runtime API on 127.0.0.1.
+pub struct RuntimeApi {
+    /// `127.0.0.1:PORT`, the value of `AWS_LAMBDA_RUNTIME_API`.
+    pub address: SocketAddr,
+    shared: Shared,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl RuntimeApi {
+    /// Starts the server with no invocation queued.
+    pub async fn start() -> Self {
+        let shared = Shared::default();
+        let app = Router::new()
+            .route("/2018-06-01/runtime/invocation/next", get(next))
+            .route("/2018-06-01/runtime/invocation/{id}/response", post(response))
+            .route("/2018-06-01/runtime/invocation/{id}/error", post(error))
+            .route("/2018-06-01/runtime/init/error", post(init_error))
+            .with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { address, shared, server }
+    }
+
+    /// Queues an invocation with request id `id`.
+    pub fn invoke(&self, id: &str, payload: Value) {
+        self.shared.inner.lock().unwrap().queue.push_back((id.to_owned(), payload));
+        self.shared.changed.notify_waiters();
+    }
+
+    /// Waits until the runtime has replied to `id`.
+    pub async fn reply(&self, id: &str, within: Duration) -> Option<Reply> {
+        let wait = async {
+            loop {
+                let notified = self.shared.changed.notified();
+                if let Some((_, reply)) = self.shared.inner.lock().unwrap().replies.iter().find(|(r, _)| r == id) {
+                    return reply.clone();
+                }
+                notified.await;
+            }
+        };
+        tokio::time::timeout(within, wait).await.ok()
+    }
+
+    /// Init errors the runtime reported.
+    pub fn init_errors(&self) -> Vec<Value> {
+        self.shared.inner.lock().unwrap().init_errors.clone()
+    }
+}
+
+impl Drop for RuntimeApi {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+async fn next(State(shared): State<Shared>) -> Response {
+    let (id, payload) = loop {
+        let notified = shared.changed.notified();
+        if let Some(found) = shared.inner.lock().unwrap().queue.pop_front() {
+            break found;
+        }
+        notified.await;
+    };
+    let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() + 30_000;
+    let mut headers = HeaderMap::new();
+    headers.insert("lambda-runtime-aws-request-id", HeaderValue::from_str(&id).unwrap());
+    headers.insert("lambda-runtime-deadline-ms", HeaderValue::from_str(&deadline.to_string()).unwrap());
+    headers.insert(
+        "lambda-runtime-invoked-function-arn",
+        HeaderValue::from_static("arn:aws:lambda:us-east-1:999988887777:function:delibird"),
+    );
+    headers.insert("lambda-runtime-trace-id", HeaderValue::from_static("Root=1-5759e988-bd862e3fe1be46a994272793"));
+    (StatusCode::OK, headers, payload.to_string()).into_response()
+}
+
+fn record(shared: &Shared, id: String, reply: Reply) -> StatusCode {
+    shared.inner.lock().unwrap().replies.push((id, reply));
+    shared.changed.notify_waiters();
+    StatusCode::ACCEPTED
+}
+
+async fn response(State(shared): State<Shared>, Path(id): Path<String>, body: Bytes) -> StatusCode {
+    record(&shared, id, Reply::Response(serde_json::from_slice(&body).unwrap_or(Value::Null)))
+}
+
+async fn error(State(shared): State<Shared>, Path(id): Path<String>, body: Bytes) -> StatusCode {
+    record(&shared, id, Reply::Error(serde_json::from_slice(&body).unwrap_or(Value::Null)))
+}
+
+async fn init_error(State(shared): State<Shared>, body: Bytes) -> StatusCode {
+    shared.inner.lock().unwrap().init_errors.push(serde_json::from_slice(&body).unwrap_or(Value::Null));
+    shared.changed.notify_waiters();
+    StatusCode::ACCEPTED
+}
