@@ -31,3 +31,18 @@ pub fn init_text() {
         .with_writer(std::io::stderr)
         .try_init();
 }
+
+/// An error and all its sources on one line, `outer: inner: innermost`, for logs.
+pub fn chain(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let shown = cause.to_string();
+        if !text.contains(&shown) {
+            text.push_str(": ");
+            text.push_str(&shown);
+        }
+        source = cause.source();
+    }
+    text
+}

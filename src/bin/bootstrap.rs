@@ -1,5 +1,6 @@
 //! The Lambda: reads configuration once, fetches the webhook URL if it is kept in SSM or Secrets
 //! Manager, builds one HTTP client, and serves invocations with `delibird::handler::handle`.
+//! Bad configuration stops it before the first invocation, with every problem in one log line.
 
 use delibird::config::{Config, Webhook};
 use delibird::handler::{Deps, handle};
@@ -9,18 +10,26 @@ use lambda_runtime::{Error, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     logging::init_json();
-    let config = Config::from_env(Webhook::Required).inspect_err(|error| tracing::error!(%error, "cannot start"))?;
-    let source = config.webhook.as_ref().ok_or("DELIBIRD_WEBHOOK_URL: required")?;
-    let webhook = secret::resolve(source, config.allow_loopback)
-        .await
-        .inspect_err(|error| tracing::error!(%error, "cannot start"))?;
-    let client = webhook::http_client(config.retry.request_timeout)?;
-    let deps = Deps { client, webhook, aliases: config.aliases, card: config.card, retry: config.retry };
+    let deps = match start().await {
+        Ok(deps) => deps,
+        Err(error) => {
+            tracing::error!(error = logging::chain(error.as_ref()), "cannot start");
+            std::process::exit(1);
+        }
+    };
     tracing::info!(
         webhook = %deps.webhook,
         account_aliases = deps.aliases.len(),
-        deduplication = "none: every delivery of an event is posted (no dedup store configured)",
+        deduplication = "none: every delivery of an event is posted",
         "delibird started"
     );
     lambda_runtime::run(service_fn(|event| handle(event, &deps))).await
+}
+
+async fn start() -> Result<Deps, Error> {
+    let config = Config::from_env(Webhook::Required)?;
+    let source = config.webhook.as_ref().ok_or("DELIBIRD_WEBHOOK_URL: required")?;
+    let webhook = secret::resolve(source, config.allow_loopback).await?;
+    let client = webhook::http_client(config.retry.request_timeout)?;
+    Ok(Deps { client, webhook, aliases: config.aliases, card: config.card, retry: config.retry })
 }

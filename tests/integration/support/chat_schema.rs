@@ -61,10 +61,10 @@ pub fn problems(body: &Value) -> Vec<String> {
 fn walk(node: &Value, path: &str, problems: &mut Vec<String>) {
     match node {
         Value::Object(map) => {
-            if let Some(icon) = map.get("knownIcon").and_then(Value::as_str) {
-                if !KNOWN_ICONS.contains(&icon) {
-                    problems.push(format!("{path}: unknown knownIcon {icon}"));
-                }
+            if let Some(icon) = map.get("knownIcon").and_then(Value::as_str)
+                && !KNOWN_ICONS.contains(&icon)
+            {
+                problems.push(format!("{path}: unknown knownIcon {icon}"));
             }
             if path.ends_with("/decoratedText") && map.get("text").and_then(Value::as_str).is_none_or(|t| t.trim().is_empty()) {
                 problems.push(format!("{path}: decoratedText without text"));
@@ -72,10 +72,10 @@ fn walk(node: &Value, path: &str, problems: &mut Vec<String>) {
             if path.ends_with("/textParagraph") && map.get("text").and_then(Value::as_str).is_none_or(|t| t.trim().is_empty()) {
                 problems.push(format!("{path}: empty textParagraph"));
             }
-            if let Some(link) = map.get("openLink") {
-                if !link["url"].as_str().is_some_and(|u| u.starts_with("https://")) {
-                    problems.push(format!("{path}: openLink url not https"));
-                }
+            if let Some(link) = map.get("openLink")
+                && !link["url"].as_str().is_some_and(|u| u.starts_with("https://"))
+            {
+                problems.push(format!("{path}: openLink url not https"));
             }
             let is_button = path.rsplit('/').nth(1) == Some("buttons");
             if is_button && !map.contains_key("onClick") {
