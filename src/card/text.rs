@@ -54,9 +54,11 @@ pub fn plain(text: &str, max: usize) -> String {
 }
 
 /// A multi-line description as Chat HTML: newlines as `<br>` (at most two in a row), capped at
-/// `max` characters with a visible `… +N more characters` mark.
+/// `max` characters with a visible `… +N more characters` mark. Real events escaped twice carry
+/// `\n` and `\"` as two characters; both are read as what they stand for.
 pub fn paragraph(text: &str, max: usize) -> String {
-    let normalised = clean(&text.replace("\r\n", "\n").replace("\\r\\n", "\n").replace("\\n", "\n"));
+    let unescaped = text.replace("\r\n", "\n").replace("\\r\\n", "\n").replace("\\n", "\n").replace("\\\"", "\"");
+    let normalised = clean(&unescaped);
     let (kept, left_out) = cut(normalised.trim(), max);
     let mut html = String::with_capacity(kept.len() + 32);
     let mut breaks = 0;
@@ -91,6 +93,11 @@ mod tests {
     #[test]
     fn turns_real_and_escaped_newlines_into_breaks() {
         assert_eq!(paragraph("one\ntwo\\nthree", 100), "one<br>two<br>three");
+    }
+
+    #[test]
+    fn turns_escaped_quotes_into_quotes() {
+        assert_eq!(paragraph(r#"the \"Affected resources\" tab"#, 100), "the &quot;Affected resources&quot; tab");
     }
 
     #[test]
