@@ -6,7 +6,8 @@
 //! or exceeds 32,000 bytes; 429 (`RESOURCE_EXHAUSTED`) for a second message within one second in
 //! the same space; `thread.threadKey` honoured only with
 //! `messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD`; answers `{name, thread: {name}}`.
-//! Tests can script answers ahead of that behaviour: error statuses and slow answers.
+//! Tests can script answers ahead of that behaviour (error statuses, slow answers) or declare an
+//! outage (every request answered with one status until it ends).
 //! It is not Chat: it does not render cards or check them against the schema.
 
 use std::collections::{HashMap, VecDeque};
@@ -52,6 +53,7 @@ pub struct Received {
 #[derive(Debug, Default)]
 struct Inner {
     script: VecDeque<Scripted>,
+    outage: Option<u16>,
     received: Vec<Received>,
     requests: usize,
     rate_limited: usize,
@@ -109,6 +111,11 @@ impl ChatEmulator {
         self.shared.lock().script.extend(answers);
     }
 
+    /// Answers every request with `status` until called again with `None`: an outage.
+    pub fn set_outage(&self, status: Option<u16>) {
+        self.shared.lock().outage = status;
+    }
+
     /// The messages accepted so far, in order.
     pub fn received(&self) -> Vec<Received> {
         self.shared.lock().received.clone()
@@ -145,7 +152,10 @@ async fn create_message(
     let scripted = {
         let mut inner = shared.lock();
         inner.requests += 1;
-        inner.script.pop_front()
+        match inner.outage {
+            Some(code) => Some(Scripted::Status(code)),
+            None => inner.script.pop_front(),
+        }
     };
     match scripted {
         Some(Scripted::Status(code)) => {

@@ -13,6 +13,11 @@
 //! | `DELIBIRD_RETRY_MAX_ATTEMPTS` | attempts per message, 1–20 | 6 |
 //! | `DELIBIRD_RETRY_BASE_MS`, `DELIBIRD_RETRY_CAP_MS` | backoff ceiling: first, largest | 500, 8000 |
 //! | `DELIBIRD_DEADLINE_MARGIN_MS` | stop retrying this long before the Lambda deadline | 1000 |
+//! | `DELIBIRD_WEBHOOK_INTERVAL_MS` | least time between two posts to the webhook (Chat: 1 per second per space) | 1100 |
+//! | `DELIBIRD_DEDUP_TABLE` | DynamoDB table remembering posted updates | none: in memory, per container |
+//! | `DELIBIRD_DEDUP_TTL_DAYS` | how long a posted update is remembered | 30 |
+//! | `DELIBIRD_FOLD_BACKUP_COPIES` | `0` posts backup-Region copies apart | 1 |
+//! | `DELIBIRD_FOLD_PAGES` | `0` posts every page of a paginated event | 1 |
 
 use std::fmt;
 use std::num::NonZeroU32;
@@ -20,7 +25,8 @@ use std::time::Duration;
 
 use crate::accounts::StaticAliases;
 use crate::card::{CardSettings, SeverityRules};
-use crate::webhook::{RetryPolicy, WebhookUrl};
+use crate::dedup::Folding;
+use crate::webhook::{CHAT_INTERVAL, RetryPolicy, WebhookUrl};
 
 /// Where the webhook URL comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -46,6 +52,14 @@ pub struct Config {
     pub card: CardSettings,
     /// How hard delivery tries.
     pub retry: RetryPolicy,
+    /// Least time between two posts to the webhook.
+    pub webhook_interval: Duration,
+    /// The DynamoDB dedup table, when configured.
+    pub dedup_table: Option<String>,
+    /// How long the table remembers a posted update.
+    pub dedup_ttl: Duration,
+    /// Whether backup-Region copies and later pages fold into one notification.
+    pub folding: Folding,
 }
 
 /// Whether configuration must name a webhook.
@@ -147,6 +161,17 @@ impl Config {
             var("DELIBIRD_SEVERITY_HIGH_KEYWORDS").as_deref(),
             var("DELIBIRD_SEVERITY_WARNING_KEYWORDS").as_deref(),
         );
+        let mut switch = |name: &'static str| match var(name).as_deref().map(str::trim) {
+            None | Some("1" | "true") => true,
+            Some("0" | "false") => false,
+            Some(_) => {
+                fail(name, "expected 1 or 0".into());
+                true
+            }
+        };
+        let folding =
+            Folding { backup_copies: switch("DELIBIRD_FOLD_BACKUP_COPIES"), later_pages: switch("DELIBIRD_FOLD_PAGES") };
+        let dedup_table = var("DELIBIRD_DEDUP_TABLE").map(|table| table.trim().to_owned());
         let language = var("DELIBIRD_LANGUAGE").unwrap_or_else(|| "en_US".into()).trim().to_owned();
 
         let defaults = RetryPolicy::default();
@@ -163,6 +188,20 @@ impl Config {
         let base = millis("DELIBIRD_RETRY_BASE_MS", defaults.base, 900_000);
         let cap = millis("DELIBIRD_RETRY_CAP_MS", defaults.cap, 900_000);
         let deadline_margin = millis("DELIBIRD_DEADLINE_MARGIN_MS", defaults.deadline_margin, 900_000);
+        let webhook_interval = match number(var("DELIBIRD_WEBHOOK_INTERVAL_MS"), 0, 60_000) {
+            Ok(value) => value.map_or(CHAT_INTERVAL, Duration::from_millis),
+            Err(problem) => {
+                fail("DELIBIRD_WEBHOOK_INTERVAL_MS", problem);
+                CHAT_INTERVAL
+            }
+        };
+        let dedup_ttl = match number(var("DELIBIRD_DEDUP_TTL_DAYS"), 1, 3_650) {
+            Ok(days) => Duration::from_secs(days.unwrap_or(30) * 86_400),
+            Err(problem) => {
+                fail("DELIBIRD_DEDUP_TTL_DAYS", problem);
+                Duration::ZERO
+            }
+        };
         let max_attempts = match number(var("DELIBIRD_RETRY_MAX_ATTEMPTS"), 1, 20) {
             Ok(value) => value.and_then(|n| NonZeroU32::new(u32::try_from(n).ok()?)).unwrap_or(defaults.max_attempts),
             Err(problem) => {
@@ -183,6 +222,10 @@ impl Config {
             aliases,
             card: CardSettings { severity, language },
             retry: RetryPolicy { max_attempts, base, cap, request_timeout, deadline_margin },
+            webhook_interval,
+            dedup_table,
+            dedup_ttl,
+            folding,
         })
     }
 }

@@ -7,7 +7,9 @@
 //! - an EventBridge event delivered directly (it has `detail`);
 //! - a JSON array of any of the above (an EventBridge archive dump);
 //! - a PutEvents input entry (`DetailType`, `Detail` as a string) or a whole PutEvents request
-//!   (`Entries`), as found in AWS's own samples.
+//!   (`Entries`), as found in AWS's own samples;
+//! - a Lambda on-failure destination record (`requestContext`, `requestPayload`), as found in a
+//!   dead-letter queue, so that `delibird redrive` can replay it.
 //!
 //! One bad record never hides the others: each [`Record`] carries its own `Result`. Only input
 //! that is not JSON at all, or holds no recognisable record, is an [`EnvelopeError`].
@@ -23,11 +25,24 @@ use crate::json_path::JsonPath;
 /// notification holding an event is three deep; anything deeper is not a shape AWS delivers.
 const MAX_NESTING: usize = 4;
 
+/// How a record reached delibird: it decides how a failure is reported back.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Transport {
+    /// An SNS record of a Lambda SNS event (Lambda retries the whole invocation on error).
+    Sns,
+    /// An SQS message of a Lambda SQS event (failed messages are reported one by one).
+    Sqs,
+    /// Anything else: an EventBridge event, an SNS HTTP notification, a file.
+    Direct,
+}
+
 /// One Health event found in an envelope, or the reason the record that should hold one is unusable.
 #[derive(Debug, Clone)]
 pub struct Record {
     /// Where the record sits in the input, e.g. `Records[2].Sns.Message`.
     pub location: JsonPath,
+    /// How the record arrived.
+    pub transport: Transport,
     /// The transport's message id (SNS `MessageId`, SQS `messageId`), when there is one.
     pub message_id: Option<String>,
     /// The EventBridge-shaped event, or why this record holds none.
@@ -129,13 +144,14 @@ fn lambda_records(object: &Map<String, Value>) -> Result<Vec<Record>, EnvelopeEr
 
 fn lambda_record(item: &Value, location: JsonPath) -> Vec<Record> {
     let source = item.get("EventSource").or_else(|| item.get("eventSource")).and_then(Value::as_str);
-    match source {
-        Some("aws:sns") => sns_record(item, location),
-        Some("aws:sqs") => sqs_record(item, location),
-        _ if item.get("Sns").is_some() => sns_record(item, location),
-        _ if item.get("body").is_some() => sqs_record(item, location),
-        _ => records_in(item, location, None, 1),
-    }
+    let (transport, records) = match source {
+        Some("aws:sns") => (Transport::Sns, sns_record(item, location)),
+        Some("aws:sqs") => (Transport::Sqs, sqs_record(item, location)),
+        _ if item.get("Sns").is_some() => (Transport::Sns, sns_record(item, location)),
+        _ if item.get("body").is_some() => (Transport::Sqs, sqs_record(item, location)),
+        _ => (Transport::Direct, records_in(item, location, None, 1)),
+    };
+    records.into_iter().map(|record| Record { transport, ..record }).collect()
 }
 
 fn sns_record(item: &Value, location: JsonPath) -> Vec<Record> {
@@ -151,14 +167,20 @@ fn sns_record(item: &Value, location: JsonPath) -> Vec<Record> {
 fn sqs_record(item: &Value, location: JsonPath) -> Vec<Record> {
     match SqsMessage::deserialize_from(item) {
         Ok(SqsMessage { body: Some(body), message_id, .. }) => embedded(&body, location.key("body"), message_id, 1),
-        Ok(_) => vec![bad_transport(location, "SQS", "missing field `body`".into())],
-        Err(reason) => vec![bad_transport(location, "SQS", reason)],
+        Ok(SqsMessage { message_id, .. }) => {
+            vec![Record { message_id, ..bad_transport(location, "SQS", "missing field `body`".into()) }]
+        }
+        Err(reason) => {
+            let message_id = item.get("messageId").and_then(Value::as_str).map(str::to_owned);
+            vec![Record { message_id, ..bad_transport(location, "SQS", reason) }]
+        }
     }
 }
 
 fn bad_transport(location: JsonPath, kind: &'static str, reason: String) -> Record {
     Record {
         location: location.clone(),
+        transport: Transport::Direct,
         message_id: None,
         event: Err(RecordError::BadTransport { location, kind, reason }),
     }
@@ -170,6 +192,7 @@ fn embedded(text: &str, location: JsonPath, message_id: Option<String>, depth: u
         Ok(value) => records_in(&value, location, message_id, depth),
         Err(error) => vec![Record {
             location: location.clone(),
+            transport: Transport::Direct,
             message_id,
             event: Err(RecordError::NotJson { location, reason: error.to_string() }),
         }],
@@ -180,23 +203,30 @@ fn embedded(text: &str, location: JsonPath, message_id: Option<String>, depth: u
 fn records_in(value: &Value, location: JsonPath, message_id: Option<String>, depth: usize) -> Vec<Record> {
     let not_an_event = |location: JsonPath, message_id| Record {
         location: location.clone(),
+        transport: Transport::Direct,
         message_id,
         event: Err(RecordError::NotAnEvent { location }),
     };
     let Value::Object(object) = value else {
         return vec![not_an_event(location, message_id)];
     };
+    let direct = Transport::Direct;
     if object.get("detail").is_some() {
-        return vec![Record { location, message_id, event: Ok(value.clone()) }];
+        return vec![Record { location, transport: direct, message_id, event: Ok(value.clone()) }];
     }
     if depth >= MAX_NESTING {
         return vec![not_an_event(location, message_id)];
     }
+    if let Some(payload) = object.get("requestPayload").filter(|_| object.contains_key("requestContext")) {
+        // A Lambda on-failure destination record: the failed invocation's event, for redrive.
+        return records_in(payload, location.key("requestPayload"), message_id, depth + 1);
+    }
     if let Some(entry) = put_events_entry(object) {
         return match entry {
-            Ok(event) => vec![Record { location, message_id, event: Ok(event) }],
+            Ok(event) => vec![Record { location, transport: direct, message_id, event: Ok(event) }],
             Err(reason) => vec![Record {
                 location: location.key("Detail"),
+                transport: direct,
                 message_id,
                 event: Err(RecordError::NotJson { location: location.key("Detail"), reason }),
             }],

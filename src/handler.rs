@@ -1,13 +1,25 @@
-//! The Lambda handler: every record of an invocation through the five stages, concurrently, one
-//! bad record never stopping the others, one JSON log line per record.
+//! The Lambda handler: every record of an invocation through the pipeline, concurrently, one bad
+//! record never stopping the others, one JSON log line per record.
 //!
-//! What an `Err` means to Lambda: it retries the invocation (asynchronous invocations twice) and
-//! then sends it to the dead-letter destination. So the handler returns `Err` when a record is not
-//! an event at all or its card could not be delivered: nothing is dropped silently. An event that
-//! fails validation is still posted, as a degraded card, and is not an error.
+//! Per record: validate (or salvage, for a degraded card) → identify the notification update →
+//! claim it in the dedup store (a duplicate stops here) → enrich → render → deliver (paced to the
+//! webhook's rate) → confirm the claim, or release it when delivery failed.
+//!
+//! What failure means depends on how the records came:
+//! - **SQS** (`ReportBatchItemFailures`): the response lists the message ids of the records that
+//!   failed; only those are redelivered, and after the queue's receive limit they move to its
+//!   dead-letter queue. A message is acknowledged only once its card was accepted or recognised as
+//!   a duplicate.
+//! - **SNS and anything else**: the invocation returns `Err` when any record failed, so Lambda
+//!   retries it (twice for asynchronous invocations) and then sends it to the on-failure
+//!   destination. Records already posted are recognised as duplicates on the retry.
+//!
+//! A record fails when it holds no event or its card could not be delivered. An event that fails
+//! validation is posted as a degraded card and is not a failure.
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
 use either::Either;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use serde::Serialize;
@@ -15,27 +27,79 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::accounts::{StaticAliases, enrich};
-use crate::card::{CardSettings, render, thread_key};
-use crate::envelope::{self, EnvelopeError, Record, RecordError};
+use crate::card::{CardSettings, render};
+use crate::config::Config;
+use crate::dedup::{
+    CLAIM_LEASE, Claim, DedupStore, DynamoStore, Folding, Identity, MemoryStore, Notification, Store, identify,
+};
+use crate::envelope::{self, EnvelopeError, Record, RecordError, Transport};
 use crate::health::{self, ValidationErrors};
-use crate::webhook::{Delivery, DeliveryError, RetryPolicy, WebhookUrl, deliver};
+use crate::logging::chain;
+use crate::webhook::{CHAT_INTERVAL, Delivery, DeliveryError, Pacer, RetryPolicy, WebhookUrl, deliver, http_client};
 
 /// Time allowed when the invocation has no deadline (a `Context::default()` in tests and the CLI).
 pub const DEFAULT_BUDGET: Duration = Duration::from_secs(60);
 
-/// What the handler needs, built once at start.
-#[derive(Debug, Clone)]
+/// What the handler needs, built once at start and kept across warm invocations.
+#[derive(Debug)]
 pub struct Deps {
     /// The one HTTP client (connection pool) for the webhook.
     pub client: reqwest::Client,
     /// Where cards go.
     pub webhook: WebhookUrl,
+    /// Spaces requests to the webhook at Chat's rate.
+    pub pacer: Pacer,
     /// Account names.
     pub aliases: StaticAliases,
     /// How cards look.
     pub card: CardSettings,
     /// How hard delivery tries.
     pub retry: RetryPolicy,
+    /// Where delivered updates are remembered.
+    pub dedup: Store,
+    /// Whether backup-Region copies and later pages fold into one notification.
+    pub folding: Folding,
+}
+
+impl Deps {
+    /// Defaults for everything but the client and the webhook: Chat's pacing, no aliases,
+    /// default cards and retries, an in-memory dedup store, folding on.
+    pub fn new(client: reqwest::Client, webhook: WebhookUrl) -> Self {
+        Self {
+            client,
+            webhook,
+            pacer: Pacer::new(CHAT_INTERVAL),
+            aliases: StaticAliases::default(),
+            card: CardSettings::default(),
+            retry: RetryPolicy::default(),
+            dedup: Store::Memory(MemoryStore::new()),
+            folding: Folding::default(),
+        }
+    }
+}
+
+impl Deps {
+    /// Everything from configuration: the DynamoDB dedup store when a table is named (the AWS
+    /// SDK's standard settings apply), else memory.
+    pub async fn from_config(config: Config, webhook: WebhookUrl) -> reqwest::Result<Self> {
+        let dedup = match &config.dedup_table {
+            Some(table) => {
+                let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                Store::Dynamo(DynamoStore::new(&sdk, table, config.dedup_ttl))
+            }
+            None => Store::Memory(MemoryStore::new()),
+        };
+        Ok(Self {
+            client: http_client(config.retry.request_timeout)?,
+            webhook,
+            pacer: Pacer::new(config.webhook_interval),
+            aliases: config.aliases,
+            card: config.card,
+            retry: config.retry,
+            dedup,
+            folding: config.folding,
+        })
+    }
 }
 
 /// What happened to one record.
@@ -48,6 +112,10 @@ pub enum Outcome {
         /// What was wrong with the event, for a degraded card.
         problems: Option<ValidationErrors>,
     },
+    /// This update was posted already, or is being posted by another invocation.
+    Duplicate,
+    /// A later page of a paginated event, folded into page 1's notification.
+    Folded,
     /// The record holds no event.
     Unusable(RecordError),
     /// The card could not be delivered.
@@ -57,12 +125,12 @@ pub enum Outcome {
 impl Outcome {
     /// True when the record needs another try (or the dead-letter queue).
     pub fn is_failure(&self) -> bool {
-        !matches!(self, Self::Posted { .. })
+        matches!(self, Self::Unusable(_) | Self::Undelivered(_))
     }
 }
 
-/// The response of a successful invocation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+/// Counts of what an invocation did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct Summary {
     /// Records found.
     pub records: usize,
@@ -70,6 +138,22 @@ pub struct Summary {
     pub posted: usize,
     /// Of those, degraded cards for events that failed validation.
     pub degraded: usize,
+    /// Records recognised as updates already posted.
+    pub duplicates: usize,
+    /// Later pages folded into page 1.
+    pub folded: usize,
+    /// Records that failed (reported for redelivery).
+    pub failed: usize,
+}
+
+/// A successful invocation's response.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Response {
+    /// For SQS: the messages to redeliver (`ReportBatchItemFailures`).
+    Batch(SqsBatchResponse),
+    /// For everything else: what was done.
+    Summary(Summary),
 }
 
 /// Why an invocation failed. Lambda retries it, then moves it to the dead-letter destination.
@@ -107,24 +191,71 @@ impl From<HandlerError> for Diagnostic {
 }
 
 /// Handles one invocation: any envelope delibird accepts, every record concurrently.
-pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Summary, HandlerError> {
+pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Response, HandlerError> {
     let deadline = deadline_of(&event.context);
     let records = envelope::parse_value(&event.payload).inspect_err(|error| {
         tracing::error!(request_id = %event.context.request_id, error = %error, "invocation holds no record");
     })?;
     let outcomes = futures::future::join_all(records.iter().map(|record| process(record, deps, deadline))).await;
-    let count = |f: fn(&Outcome) -> bool| outcomes.iter().filter(|outcome| f(outcome)).count();
-    let unusable = count(|o| matches!(o, Outcome::Unusable(_)));
-    let undelivered = count(|o| matches!(o, Outcome::Undelivered(_)));
-    let degraded = count(|o| matches!(o, Outcome::Posted { problems: Some(_), .. }));
-    let records = outcomes.len();
-    if unusable + undelivered > 0 {
-        return Err(HandlerError::Records { records, failed: unusable + undelivered, unusable, undelivered });
+    let summary = summarise(&outcomes);
+    tracing::info!(
+        request_id = %event.context.request_id,
+        records = summary.records,
+        posted = summary.posted,
+        degraded = summary.degraded,
+        duplicates = summary.duplicates,
+        folded = summary.folded,
+        failed = summary.failed,
+        "invocation done"
+    );
+    if records.iter().all(|record| record.transport == Transport::Sqs) {
+        let mut failed_ids: Vec<String> = records
+            .iter()
+            .zip(&outcomes)
+            .filter(|(_, outcome)| outcome.is_failure())
+            .map(|(record, _)| record.message_id.clone().unwrap_or_default())
+            .collect();
+        failed_ids.dedup();
+        let mut response = SqsBatchResponse::default();
+        response.batch_item_failures = failed_ids
+            .into_iter()
+            .map(|item_identifier| {
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = item_identifier;
+                failure
+            })
+            .collect();
+        return Ok(Response::Batch(response));
     }
-    Ok(Summary { records, posted: records, degraded })
+    if summary.failed > 0 {
+        let count = |f: fn(&Outcome) -> bool| outcomes.iter().filter(|outcome| f(outcome)).count();
+        return Err(HandlerError::Records {
+            records: summary.records,
+            failed: summary.failed,
+            unusable: count(|o| matches!(o, Outcome::Unusable(_))),
+            undelivered: count(|o| matches!(o, Outcome::Undelivered(_))),
+        });
+    }
+    Ok(Response::Summary(summary))
 }
 
-/// One record through validate → enrich → render → deliver, logged as one line.
+/// Counts the outcomes of one invocation.
+pub fn summarise(outcomes: &[Outcome]) -> Summary {
+    outcomes.iter().fold(Summary { records: outcomes.len(), ..Summary::default() }, |mut summary, outcome| {
+        match outcome {
+            Outcome::Posted { problems, .. } => {
+                summary.posted += 1;
+                summary.degraded += usize::from(problems.is_some());
+            }
+            Outcome::Duplicate => summary.duplicates += 1,
+            Outcome::Folded => summary.folded += 1,
+            Outcome::Unusable(_) | Outcome::Undelivered(_) => summary.failed += 1,
+        }
+        summary
+    })
+}
+
+/// One record through the pipeline, logged as one line.
 pub async fn process(record: &Record, deps: &Deps, deadline: Instant) -> Outcome {
     let location = record.location.to_string();
     let message_id = record.message_id.as_deref().unwrap_or("");
@@ -139,20 +270,46 @@ pub async fn process(record: &Record, deps: &Deps, deadline: Instant) -> Outcome
         Either::Left(event) => (event, None),
         Either::Right(salvaged) => (salvaged.event, Some(salvaged.errors)),
     };
+    let errors = problems.as_ref().map(ToString::to_string);
+    let notification = match identify(&event, deps.folding) {
+        Identity::Post(notification) => notification,
+        Identity::FoldedPage => {
+            let page = event.page.map(|p| p.number).unwrap_or_default();
+            tracing::info!(location, message_id, outcome = "folded_page", event_arn = %event.arn, page, "record folded");
+            return Outcome::Folded;
+        }
+    };
+    let claimed = match deps.dedup.claim(&notification, SystemTime::now(), CLAIM_LEASE).await {
+        Ok(Claim::Claimed) => true,
+        Ok(claim @ (Claim::Delivered | Claim::InFlight)) => {
+            let state = if claim == Claim::Delivered { "delivered" } else { "in_flight" };
+            tracing::info!(
+                location, message_id, outcome = "duplicate", event_arn = %event.arn,
+                notification = %notification.id(), already = state, "record skipped"
+            );
+            return Outcome::Duplicate;
+        }
+        Err(error) => {
+            // Availability over deduplication: a store outage may cost a duplicate, never a card.
+            tracing::warn!(location, message_id, error = chain(&error), "dedup store unavailable; posting without it");
+            false
+        }
+    };
     let enriched = enrich(event, &deps.aliases).await;
     let message = render(&enriched, problems.as_ref(), &deps.card);
     let event = &enriched.event;
-    let thread = thread_key(event);
-    let errors = problems.as_ref().map(ToString::to_string);
-    match deliver(&deps.client, &deps.webhook, &message, &deps.retry, deadline).await {
+    match deliver(&deps.client, &deps.webhook, &message, &deps.retry, &deps.pacer, deadline).await {
         Ok(delivery) => {
+            if claimed {
+                settle(&deps.dedup, &notification, true).await;
+            }
             tracing::info!(
                 location,
                 message_id,
                 outcome = if problems.is_some() { "posted_degraded" } else { "posted" },
                 event_arn = %event.arn,
                 event_type = %event.type_code,
-                thread_key = %thread,
+                notification = %notification.id(),
                 attempts = delivery.attempts,
                 validation_errors = errors,
                 "record posted"
@@ -160,19 +317,36 @@ pub async fn process(record: &Record, deps: &Deps, deadline: Instant) -> Outcome
             Outcome::Posted { delivery, problems }
         }
         Err(error) => {
+            if claimed {
+                settle(&deps.dedup, &notification, false).await;
+            }
             tracing::error!(
                 location,
                 message_id,
                 outcome = "undelivered",
                 event_arn = %event.arn,
                 event_type = %event.type_code,
+                notification = %notification.id(),
                 attempts = error.attempts(),
-                error = %error,
+                error = chain(&error),
                 validation_errors = errors,
                 "record failed"
             );
             Outcome::Undelivered(error)
         }
+    }
+}
+
+/// Confirms a delivered claim or releases a failed one; a store error here is logged, not fatal:
+/// at worst a later copy posts the update again.
+async fn settle(store: &Store, notification: &Notification, delivered: bool) {
+    let result = if delivered {
+        store.confirm(notification, SystemTime::now()).await
+    } else {
+        store.release(notification).await
+    };
+    if let Err(error) = result {
+        tracing::warn!(notification = %notification.id(), error = chain(&error), "dedup store could not record the outcome");
     }
 }
 

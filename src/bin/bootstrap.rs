@@ -3,8 +3,9 @@
 //! Bad configuration stops it before the first invocation, with every problem in one log line.
 
 use delibird::config::{Config, Webhook};
+use delibird::dedup::Store;
 use delibird::handler::{Deps, handle};
-use delibird::{logging, secret, webhook};
+use delibird::{logging, secret};
 use lambda_runtime::{Error, service_fn};
 
 #[tokio::main]
@@ -20,7 +21,10 @@ async fn main() -> Result<(), Error> {
     tracing::info!(
         webhook = %deps.webhook,
         account_aliases = deps.aliases.len(),
-        deduplication = "none: every delivery of an event is posted",
+        dedup_store = match &deps.dedup {
+            Store::Dynamo(store) => store.table().to_owned(),
+            Store::Memory(_) => "memory: DELIBIRD_DEDUP_TABLE is not set, so duplicates are caught only within this container, not across invocations".to_owned(),
+        },
         "delibird started"
     );
     lambda_runtime::run(service_fn(|event| handle(event, &deps))).await
@@ -30,6 +34,5 @@ async fn start() -> Result<Deps, Error> {
     let config = Config::from_env(Webhook::Required)?;
     let source = config.webhook.as_ref().ok_or("DELIBIRD_WEBHOOK_URL: required")?;
     let webhook = secret::resolve(source, config.allow_loopback).await?;
-    let client = webhook::http_client(config.retry.request_timeout)?;
-    Ok(Deps { client, webhook, aliases: config.aliases, card: config.card, retry: config.retry })
+    Ok(Deps::from_config(config, webhook).await?)
 }

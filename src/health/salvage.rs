@@ -32,11 +32,14 @@ pub fn check(raw: &Value) -> Either<HealthEvent, Salvaged> {
 /// The readable remainder of an event that failed validation with `errors`.
 pub fn salvage(raw: &Value, errors: &ValidationErrors) -> HealthEvent {
     let mut value = if raw.is_object() { raw.clone() } else { json!({}) };
-    let mut paths: Vec<&JsonPath> = errors.errors().iter().map(|error| &error.path).collect();
-    paths.sort();
-    // Highest indexes first, so removing one array element never shifts another still to remove.
-    for path in paths.into_iter().rev() {
-        drop_at(&mut value, path);
+    // Each array element once, however many of its fields are wrong: removing one twice would
+    // remove its valid neighbour. Highest indexes first, so removing one array element never
+    // shifts another still to remove.
+    let mut doomed: Vec<&[Segment]> = errors.errors().iter().map(|error| doomed_part(&error.path)).collect();
+    doomed.sort();
+    doomed.dedup();
+    for segments in doomed.into_iter().rev() {
+        drop_at(&mut value, segments);
     }
     let fallback_id = || {
         let id = raw.get("id").and_then(Value::as_str).filter(|id| !id.is_empty());
@@ -65,13 +68,18 @@ fn fill(detail: &mut Map<String, Value>, key: &str, placeholder: impl FnOnce() -
     }
 }
 
-/// Removes the value at `path`: the whole array element when the path runs through an array,
-/// else the object member.
-fn drop_at(value: &mut Value, path: &JsonPath) {
+/// What a wrong field at `path` costs: the whole array element when the path runs through an
+/// array, else the object member.
+fn doomed_part(path: &JsonPath) -> &[Segment] {
     let segments = path.segments();
     let cut =
         segments.iter().rposition(|segment| matches!(segment, Segment::Index(_))).map_or(segments.len(), |i| i + 1);
-    let Some((last, parents)) = segments[..cut].split_last() else {
+    &segments[..cut]
+}
+
+/// Removes the array element or object member at `segments`.
+fn drop_at(value: &mut Value, segments: &[Segment]) {
+    let Some((last, parents)) = segments.split_last() else {
         return;
     };
     let mut parent = value;

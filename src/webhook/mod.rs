@@ -4,6 +4,7 @@
 //! stops at the attempt limit, or before the deadline (the Lambda's, minus a margin), whichever
 //! comes first. Nothing it returns or logs contains the webhook's token.
 
+mod pacer;
 pub mod retry;
 mod url;
 
@@ -16,6 +17,7 @@ use tokio::time::Instant;
 
 use crate::card::wire::Message;
 use retry::{Backoff, Outcome, Verdict, classify};
+pub use pacer::{CHAT_INTERVAL, Pacer, TooLate};
 pub use url::{GOOGLE_CHAT_HOST, WebhookUrl, WebhookUrlError};
 
 /// How hard to try.
@@ -72,6 +74,9 @@ pub enum Failure {
     /// No answer within the request timeout.
     #[error("no answer within {0:?}")]
     Timeout(Duration),
+    /// No send slot left before the deadline: the webhook's rate allows no more messages in time.
+    #[error("no send slot before the deadline (one message per {0:?})")]
+    Paced(Duration),
     /// The request could not be sent or its answer not read.
     #[error("{kind}")]
     Network {
@@ -136,12 +141,14 @@ pub fn http_client(connect_timeout: Duration) -> reqwest::Result<reqwest::Client
         .build()
 }
 
-/// Posts `message` to `url`, retrying per `policy` until `deadline` minus its margin.
+/// Posts `message` to `url`, each attempt in a slot from `pacer`, retrying per `policy` until
+/// `deadline` minus its margin.
 pub async fn deliver(
     client: &reqwest::Client,
     url: &WebhookUrl,
     message: &Message,
     policy: &RetryPolicy,
+    pacer: &Pacer,
     deadline: Instant,
 ) -> Result<Delivery, DeliveryError> {
     let body =
@@ -150,7 +157,12 @@ pub async fn deliver(
     let stop_at = deadline.checked_sub(policy.deadline_margin).unwrap_or(deadline);
     let mut backoff = Backoff::new(policy.base, policy.cap);
     let mut attempts = 0;
+    let mut last = None;
     loop {
+        if pacer.turn(stop_at).await.is_err() {
+            let last = last.unwrap_or(Failure::Paced(pacer.interval()));
+            return Err(DeliveryError::Deadline { attempts, last });
+        }
         let now = Instant::now();
         let timeout = policy.request_timeout.min(stop_at.saturating_duration_since(now));
         if timeout.is_zero() {
@@ -184,6 +196,7 @@ pub async fn deliver(
                     return Err(DeliveryError::Deadline { attempts, last: failure });
                 }
                 tokio::time::sleep(wait).await;
+                last = Some(failure);
             }
         }
     }

@@ -56,7 +56,7 @@ async fn bootstrap_answers_an_sns_invocation_after_delivering_its_card() {
     let reply = api.reply("request-1", Duration::from_secs(30)).await;
     let printed = finish(child);
 
-    assert_eq!(reply, Some(Reply::Response(json!({"records": 1, "posted": 1, "degraded": 0}))), "{printed}");
+    assert_eq!(reply, Some(Reply::Response(json!({"records": 1, "posted": 1, "degraded": 0, "duplicates": 0, "folded": 0, "failed": 0}))), "{printed}");
     let received = emulator.received();
     assert_eq!(received.len(), 1);
     assert_accepted(&received[0].body);

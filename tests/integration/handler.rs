@@ -4,12 +4,11 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use delibird::accounts::StaticAliases;
-use delibird::card::CardSettings;
 use delibird::chat_emulator::{ChatEmulator, EMULATOR_TOKEN, Scripted};
 use delibird::envelope::sns_event;
-use delibird::handler::{Deps, HandlerError, Summary, handle};
+use delibird::handler::{Deps, HandlerError, Response, Summary, handle};
 use delibird::health::AccountId;
-use delibird::webhook::{RetryPolicy, WebhookUrl, http_client};
+use delibird::webhook::{Pacer, RetryPolicy, WebhookUrl, http_client};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
 
@@ -27,13 +26,8 @@ fn deps(url: &str) -> Deps {
         deadline_margin: Duration::from_millis(50),
     };
     let aliases: StaticAliases = [(AccountId::parse("111122223333").unwrap(), "payments-prod".to_owned())].into_iter().collect();
-    Deps {
-        client: http_client(Duration::from_millis(500)).unwrap(),
-        webhook: WebhookUrl::parse(url, true).unwrap(),
-        aliases,
-        card: CardSettings::default(),
-        retry,
-    }
+    let webhook = WebhookUrl::parse(url, true).unwrap();
+    Deps { aliases, retry, pacer: Pacer::unpaced(), ..Deps::new(http_client(Duration::from_millis(500)).unwrap(), webhook) }
 }
 
 fn invocation(payload: Value) -> LambdaEvent<Value> {
@@ -51,7 +45,7 @@ async fn every_record_of_an_sns_event_is_posted() {
 
     let summary = handle(invocation(sns_event(&events, TOPIC)), &deps(&emulator.webhook_url("S"))).await.unwrap();
 
-    assert_eq!(summary, Summary { records: 3, posted: 3, degraded: 0 });
+    assert_eq!(summary, Response::Summary(Summary { records: 3, posted: 3, ..Summary::default() }));
     let received = emulator.received();
     assert_eq!(received.len(), 3);
     for message in &received {
@@ -69,7 +63,7 @@ async fn an_invalid_event_is_posted_as_a_degraded_card() {
 
     let summary = handle(invocation(sns_event([&event], TOPIC)), &deps(&emulator.webhook_url("S"))).await.unwrap();
 
-    assert_eq!(summary, Summary { records: 1, posted: 1, degraded: 1 });
+    assert_eq!(summary, Response::Summary(Summary { records: 1, posted: 1, degraded: 1, ..Summary::default() }));
     let body = &emulator.received()[0].body;
     assert_accepted(body);
     assert!(body.to_string().contains("detail.startTime: expected a string, found a number"), "{body}");

@@ -1,8 +1,12 @@
 //! delibird's integration tests, in one binary so they build and link once.
 
 mod bootstrap;
+mod cli;
 mod deliver;
+mod envelope;
 mod handler;
+mod nothing_twice;
+mod render;
 mod schema_check;
 mod secrets;
 mod support;

@@ -6,10 +6,9 @@
 use std::path::Path;
 
 use delibird::accounts::StaticAliases;
-use delibird::card::CardSettings;
 use delibird::chat_emulator::ChatEmulator;
 use delibird::envelope::sns_event;
-use delibird::handler::{Deps, handle};
+use delibird::handler::{Deps, Response, handle};
 use delibird::health::AccountId;
 use delibird::webhook::{RetryPolicy, WebhookUrl, http_client};
 use lambda_runtime::{Context, LambdaEvent};
@@ -71,9 +70,7 @@ async fn demo(out: &Path) -> Result<Status, Box<dyn std::error::Error>> {
     .into_iter()
     .filter_map(|(id, name)| Some((AccountId::parse(id)?, name.to_owned())))
     .collect();
-    let retry = RetryPolicy::default();
-    let deps =
-        Deps { client: http_client(retry.request_timeout)?, webhook, aliases, card: CardSettings::default(), retry };
+    let deps = Deps { aliases, ..Deps::new(http_client(RetryPolicy::default().request_timeout)?, webhook) };
 
     let mut status = Status::Ok;
     for (name, event) in samples()? {
@@ -83,12 +80,15 @@ async fn demo(out: &Path) -> Result<Status, Box<dyn std::error::Error>> {
         let attempts = emulator.requests() - before;
         let thread = emulator.received().last().map(|r| r.thread_name.clone()).unwrap_or_default();
         match result {
-            Ok(summary) if summary.degraded > 0 => {
-                println!("  posted (degraded card)  {name:<40} {attempts} request(s)  {thread}")
+            Ok(Response::Summary(summary)) if summary.duplicates > 0 => {
+                println!("  skipped (duplicate)     {name:<44} {attempts} request(s)")
             }
-            Ok(_) => println!("  posted                  {name:<40} {attempts} request(s)  {thread}"),
+            Ok(Response::Summary(summary)) if summary.degraded > 0 => {
+                println!("  posted (degraded card)  {name:<44} {attempts} request(s)  {thread}")
+            }
+            Ok(_) => println!("  posted                  {name:<44} {attempts} request(s)  {thread}"),
             Err(error) => {
-                println!("  FAILED                  {name:<40} {error}");
+                println!("  FAILED                  {name:<44} {error}");
                 status = Status::Undelivered;
             }
         }
@@ -105,7 +105,7 @@ async fn demo(out: &Path) -> Result<Status, Box<dyn std::error::Error>> {
     }
     std::fs::write(out.join("messages.jsonl"), lines)?;
     println!(
-        "\n{} cards accepted by the local webhook in {} thread(s); {} answers were 429 (rate limit) and retried.",
+        "\n{} cards accepted by the local webhook in {} thread(s), paced at one per second; {} answers were 429 (rate limit) and retried.",
         received.len(),
         received.iter().map(|r| &r.thread_name).collect::<std::collections::BTreeSet<_>>().len(),
         emulator.rate_limited()
@@ -114,8 +114,9 @@ async fn demo(out: &Path) -> Result<Status, Box<dyn std::error::Error>> {
     Ok(status)
 }
 
-/// The samples, plus the public issue's resolution (same thread) and an event with invalid
-/// fields (posted as a degraded card).
+/// The samples, plus two copies of the public issue (from another account, and from the backup
+/// Region: both skipped as duplicates), its resolution (a reply in the same thread), and an event
+/// with invalid fields (posted as a degraded card).
 fn samples() -> serde_json::Result<Vec<(String, Value)>> {
     let mut samples: Vec<(String, Value)> = SAMPLES
         .iter()
@@ -127,8 +128,16 @@ fn samples() -> serde_json::Result<Vec<(String, Value)>> {
     resolved["detail"]["eventDescription"][0]["latestDescription"] = json!(
         "[RESOLVED] Between 06:02 and 09:01 UTC we experienced increased API error rates in af-south-1. The issue has been resolved and the service is operating normally."
     );
-    samples.insert(1, ("public EC2 issue, resolved (same thread)".to_owned(), resolved));
-    let mut invalid = samples[2].1.clone();
+    let mut forwarded = samples[0].1.clone();
+    forwarded["account"] = json!("111122223333");
+    forwarded["detail"]["affectedAccount"] = json!("111122223333");
+    let mut backup = samples[0].1.clone();
+    backup["region"] = json!("us-west-2");
+    backup["detail"]["backupEvent"] = json!("true");
+    samples.insert(1, ("same public issue from another account".to_owned(), forwarded));
+    samples.insert(2, ("same public issue, backup-Region copy".to_owned(), backup));
+    samples.insert(3, ("public EC2 issue, resolved (same thread)".to_owned(), resolved));
+    let mut invalid = samples[4].1.clone();
     invalid["detail"]["startTime"] = json!(1_700_000_000);
     invalid["detail"]["affectedEntities"][0]["entityValue"] = Value::Null;
     samples.push(("event with invalid fields".to_owned(), invalid));

@@ -6,7 +6,8 @@
 //!   every error went to stderr with its file and JSON path;
 //! - 2: some input was unusable (not JSON, no event found, a record holding no event) or the
 //!   configuration or arguments are invalid;
-//! - 3: (`send`, `demo`) some cards could not be delivered.
+//! - 3: (`send`, `redrive`, `demo`) some cards could not be delivered (`redrive` leaves their
+//!   messages in the queue).
 //!
 //! When several apply, the highest wins.
 
@@ -42,6 +43,17 @@ enum Command {
         #[arg(long, env = "DELIBIRD_WEBHOOK_URL", hide_env_values = true)]
         webhook_url: String,
     },
+    /// Replay the messages of a dead-letter queue through the pipeline (with deduplication), deleting
+    /// each one whose cards were all posted or recognised as duplicates. Configuration as for the
+    /// Lambda (DELIBIRD_WEBHOOK_URL or DELIBIRD_WEBHOOK_SECRET, DELIBIRD_DEDUP_TABLE, …).
+    Redrive {
+        /// The dead-letter queue's URL.
+        #[arg(long)]
+        queue_url: String,
+        /// Stop after this many messages.
+        #[arg(long, default_value_t = 1000)]
+        max_messages: usize,
+    },
     /// Run the bundled sample events through the Lambda handler into a local webhook.
     Demo {
         /// Where to write the bodies the local webhook received.
@@ -72,6 +84,7 @@ async fn main() -> ExitCode {
     let status = match cli.command {
         Command::Render { files } => send::render(&files),
         Command::Send { files, webhook_url } => send::send(&files, &webhook_url).await,
+        Command::Redrive { queue_url, max_messages } => send::redrive(&queue_url, max_messages).await,
         Command::Demo { out } => demo::run(&out).await,
     };
     status.into()

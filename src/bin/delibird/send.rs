@@ -1,4 +1,4 @@
-//! `delibird render` and `delibird send`.
+//! `delibird render`, `delibird send` and `delibird redrive`.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -9,7 +9,7 @@ use delibird::config::{Config, Webhook};
 use delibird::envelope::Record;
 use delibird::handler::{Deps, Outcome, deadline_of, process};
 use delibird::health::{self, ValidationErrors};
-use delibird::webhook::{WebhookUrl, http_client};
+use delibird::webhook::WebhookUrl;
 use either::Either;
 use lambda_runtime::Context;
 
@@ -66,11 +66,10 @@ pub async fn send(files: &[PathBuf], webhook_url: &str) -> Status {
         Ok(webhook) => webhook,
         Err(error) => return usage(&format!("--webhook-url: {error}")),
     };
-    let client = match http_client(config.retry.request_timeout) {
-        Ok(client) => client,
+    let deps = match Deps::from_config(config, webhook).await {
+        Ok(deps) => deps,
         Err(error) => return usage(&format!("cannot build the HTTP client: {}", error.without_url())),
     };
-    let deps = Deps { client, webhook, aliases: config.aliases, card: config.card, retry: config.retry };
     let mut status = Status::Ok;
     for input in read_all(files) {
         let Some(records) = usable(&input, &mut status) else { continue };
@@ -94,6 +93,8 @@ pub async fn send(files: &[PathBuf], webhook_url: &str) -> Status {
                         input.name, record.location, delivery.attempts
                     );
                 }
+                Outcome::Duplicate => println!("duplicate\t{}\t{}\t{title}", input.name, record.location),
+                Outcome::Folded => println!("folded-page\t{}\t{}\t{title}", input.name, record.location),
                 Outcome::Unusable(error) => {
                     println!("unusable\t{}\t{}\t{error}", input.name, record.location);
                     status = status.max(Status::Unusable);
@@ -131,4 +132,32 @@ fn report(name: &str, record: &Record, problems: &ValidationErrors) {
 fn usage(message: &str) -> Status {
     eprintln!("delibird: {message}");
     Status::Unusable
+}
+
+/// Replays a dead-letter queue: one summary line on stdout.
+pub async fn redrive(queue_url: &str, max_messages: usize) -> Status {
+    let config = match Config::from_env(Webhook::Required) {
+        Ok(config) => config,
+        Err(error) => return usage(&error.to_string()),
+    };
+    let Some(source) = config.webhook.clone() else { return usage("DELIBIRD_WEBHOOK_URL: required") };
+    let webhook = match delibird::secret::resolve(&source, config.allow_loopback).await {
+        Ok(webhook) => webhook,
+        Err(error) => return usage(&delibird::logging::chain(&error)),
+    };
+    let deps = match Deps::from_config(config, webhook).await {
+        Ok(deps) => deps,
+        Err(error) => return usage(&format!("cannot build the HTTP client: {}", error.without_url())),
+    };
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    match delibird::redrive::redrive(&aws_sdk_sqs::Client::new(&sdk), queue_url, &deps, max_messages).await {
+        Ok(done) => {
+            println!(
+                "redrive: {} message(s) read, {} deleted, {} left in the queue; {} card(s) posted, {} duplicate(s) skipped",
+                done.messages, done.deleted, done.left, done.posted, done.duplicates
+            );
+            if done.left > 0 { Status::Undelivered } else { Status::Ok }
+        }
+        Err(error) => usage(&delibird::logging::chain(&error)),
+    }
 }

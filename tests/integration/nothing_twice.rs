@@ -1,0 +1,306 @@
+//! Nothing lost, nothing twice: bursts, duplicates and faults through the handler, against the
+//! rate-limiting Chat emulator, with DynamoDB and SQS in moto. Time is scaled down tenfold: the
+//! emulator allows one message per 100 ms per space and delibird paces at 110 ms, as it would at
+//! 1 s and 1.1 s against Chat.
+
+use std::collections::BTreeMap;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
+use delibird::chat_emulator::ChatEmulator;
+use delibird::dedup::{CLAIM_LEASE, Claim, DedupStore, DynamoStore, Notification, Store};
+use delibird::envelope::sns_event;
+use delibird::handler::{Deps, HandlerError, Response, Summary, handle};
+use delibird::webhook::{Pacer, RetryPolicy, WebhookUrl, http_client};
+use lambda_runtime::{Context, LambdaEvent};
+use serde_json::{Value, json};
+
+use crate::support::chat_schema::assert_accepted;
+use crate::support::fixture;
+use crate::support::moto::Moto;
+
+const TABLE: &str = "delibird-dedup";
+const TOPIC: &str = "arn:aws:sns:us-east-1:999988887777:delibird";
+
+fn container(moto: &Moto, url: &str) -> Deps {
+    let retry = RetryPolicy {
+        max_attempts: NonZeroU32::new(10).unwrap(),
+        base: Duration::from_millis(50),
+        cap: Duration::from_millis(400),
+        request_timeout: Duration::from_secs(2),
+        deadline_margin: Duration::from_millis(100),
+    };
+    let dedup = Store::Dynamo(DynamoStore::new(&moto.sdk_config(), TABLE, Duration::from_secs(86_400)));
+    let webhook = WebhookUrl::parse(url, true).unwrap();
+    Deps { retry, dedup, pacer: Pacer::new(Duration::from_millis(110)), ..Deps::new(http_client(Duration::from_secs(1)).unwrap(), webhook) }
+}
+
+fn account(n: usize) -> String {
+    format!("{:012}", 100_000_000_000 + n)
+}
+
+/// An SNS notification as SNS writes it into an SQS queue (raw delivery off).
+fn notification(event: &Value) -> String {
+    json!({"Type": "Notification", "MessageId": "m", "TopicArn": TOPIC, "Message": event.to_string(),
+           "Timestamp": "2026-01-01T00:00:00.000Z", "SignatureVersion": "1", "Signature": "x",
+           "SigningCertURL": "https://sns.us-east-1.amazonaws.com/x.pem", "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?x"})
+    .to_string()
+}
+
+/// 300 copies of one public event (one per member account), 30 backup-Region copies, 20 plain
+/// repeats, and 50 distinct account-specific events: 51 distinct notifications in 400 messages.
+fn burst() -> Vec<String> {
+    let public = fixture("health-events/awsdocs-public-ec2-operational-issue-af-south-1.json");
+    let specific = fixture("health-events/awsdocs-ec2-instance-retirement-scheduled-metadata-actionability.json");
+    let mut bodies = Vec::new();
+    for n in 0..300 {
+        let mut copy = public.clone();
+        copy["account"] = json!(account(n));
+        copy["detail"]["affectedAccount"] = json!(account(n));
+        bodies.push(notification(&copy));
+        if n % 10 == 0 {
+            copy["region"] = json!("us-west-2");
+            copy["detail"]["backupEvent"] = json!("true");
+            bodies.push(notification(&copy));
+        }
+    }
+    for n in 0..50 {
+        let mut event = specific.clone();
+        event["account"] = json!(account(n));
+        event["detail"]["affectedAccount"] = json!(account(n));
+        bodies.push(notification(&event));
+        if n < 20 {
+            bodies.push(notification(&event));
+        }
+    }
+    bodies
+}
+
+async fn enqueue(moto: &Moto, queue: &str, bodies: &[String]) {
+    let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config());
+    for (chunk_number, chunk) in bodies.chunks(10).enumerate() {
+        let entries = chunk.iter().enumerate().map(|(i, body)| {
+            SendMessageBatchRequestEntry::builder().id(format!("m{chunk_number}-{i}")).message_body(body).build().unwrap()
+        });
+        sqs.send_message_batch().queue_url(queue).set_entries(Some(entries.collect())).send().await.unwrap();
+    }
+}
+
+/// What Lambda's SQS event source mapping does: receive up to 10 messages, invoke, delete the
+/// ones not reported as failures. Returns the summed summaries and the failures reported.
+async fn event_source_mapping(moto: Arc<Moto>, queue: String, deps: Arc<Deps>) -> (Summary, usize) {
+    let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config());
+    let mut total = Summary::default();
+    let mut reported = 0;
+    let mut idle = 0;
+    while idle < 3 {
+        let received = sqs.receive_message().queue_url(&queue).max_number_of_messages(10).send().await.unwrap();
+        let messages = received.messages.unwrap_or_default();
+        if messages.is_empty() {
+            idle += 1;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            continue;
+        }
+        idle = 0;
+        let records: Vec<Value> = messages
+            .iter()
+            .map(|m| json!({"messageId": m.message_id, "receiptHandle": m.receipt_handle, "body": m.body,
+                            "attributes": {}, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
+                            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:health", "awsRegion": "us-east-1"}))
+            .collect();
+        let response = handle(LambdaEvent::new(json!({"Records": records}), Context::default()), &deps).await.unwrap();
+        let Response::Batch(batch) = response else { panic!("an SQS event is answered with batch item failures") };
+        let failed: Vec<String> = batch.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
+        reported += failed.len();
+        for message in &messages {
+            if !failed.contains(message.message_id.as_ref().unwrap()) {
+                sqs.delete_message().queue_url(&queue).receipt_handle(message.receipt_handle.clone().unwrap()).send().await.unwrap();
+                total.posted += 0;
+            }
+        }
+        total.records += messages.len();
+    }
+    (total, reported)
+}
+
+fn posts_per_thread(emulator: &ChatEmulator) -> BTreeMap<String, usize> {
+    let mut threads = BTreeMap::new();
+    for message in emulator.received() {
+        assert_accepted(&message.body);
+        let key = message.body["thread"]["threadKey"].as_str().unwrap().to_owned();
+        *threads.entry(key).or_default() += 1;
+    }
+    threads
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_posts_every_distinct_notification_exactly_once() {
+    let moto = Arc::new(Moto::start());
+    moto.create_dedup_table(TABLE).await;
+    let (queue, dlq) = moto.create_queue_with_dlq("health", 5, 2).await;
+    let emulator = ChatEmulator::with_min_interval(Duration::from_millis(100)).await.unwrap();
+    let bodies = burst();
+    enqueue(&moto, &queue, &bodies).await;
+
+    // Four concurrent Lambda containers, each with its own pacer, sharing the dedup table.
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let deps = Arc::new(container(&moto, &emulator.webhook_url("SPACE")));
+            tokio::spawn(event_source_mapping(moto.clone(), queue.clone(), deps))
+        })
+        .collect();
+    let mut handled = 0;
+    let mut reported_failures = 0;
+    for worker in workers {
+        let (summary, reported) = worker.await.unwrap();
+        handled += summary.records;
+        reported_failures += reported;
+    }
+
+    let threads = posts_per_thread(&emulator);
+    let posted = emulator.received().len();
+    println!(
+        "burst: {} messages, {handled} handled (redeliveries included), {posted} posted, {} duplicate-skipped, \
+         {reported_failures} failed and redelivered, {} answers 429 and retried",
+        bodies.len(),
+        handled - posted - reported_failures,
+        emulator.rate_limited()
+    );
+    assert_eq!(threads.len(), 51, "one thread per distinct notification");
+    assert!(threads.values().all(|&posts| posts == 1), "every notification exactly once: {threads:?}");
+    assert_eq!(moto.queue_depth(&queue).await, 0, "every message acknowledged");
+    assert_eq!(moto.queue_depth(&dlq).await, 0, "nothing in the dead-letter queue");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_sqs_mode_an_outage_reports_the_records_back_and_they_are_posted_after_recovery() {
+    let moto = Arc::new(Moto::start());
+    moto.create_dedup_table(TABLE).await;
+    let (queue, dlq) = moto.create_queue_with_dlq("health", 20, 1).await;
+    let emulator = ChatEmulator::with_min_interval(Duration::from_millis(100)).await.unwrap();
+    let events: Vec<String> = (0..5)
+        .map(|n| {
+            let mut event = fixture("health-events/seed-project-health101.json");
+            event["detail"]["eventArn"] = json!(format!("arn:aws:health:ap-southeast-2::event/EXAMPLE_{n}"));
+            notification(&event)
+        })
+        .collect();
+    enqueue(&moto, &queue, &events).await;
+    let deps = Arc::new(Deps { retry: RetryPolicy { max_attempts: NonZeroU32::new(2).unwrap(), ..container(&moto, "http://127.0.0.1:9/x").retry }, ..container(&moto, &emulator.webhook_url("SPACE")) });
+
+    emulator.set_outage(Some(500));
+    let outage = tokio::spawn(event_source_mapping(moto.clone(), queue.clone(), deps.clone()));
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(emulator.received().len(), 0);
+    emulator.set_outage(None);
+    let (_, reported) = outage.await.unwrap();
+
+    assert!(reported >= 5, "the failed records were reported back for redelivery ({reported})");
+    let threads = posts_per_thread(&emulator);
+    assert_eq!(threads.len(), 5);
+    assert!(threads.values().all(|&posts| posts == 1), "{threads:?}");
+    assert_eq!(moto.queue_depth(&queue).await + moto.queue_depth(&dlq).await, 0);
+}
+
+#[tokio::test]
+async fn in_direct_mode_an_outage_fails_the_invocation_and_the_retry_posts_once() {
+    let moto = Moto::start();
+    moto.create_dedup_table(TABLE).await;
+    let emulator = ChatEmulator::with_min_interval(Duration::ZERO).await.unwrap();
+    let deps = Deps { pacer: Pacer::unpaced(), ..container(&moto, &emulator.webhook_url("SPACE")) };
+    let event = fixture("health-events/seed-project-health104.json");
+    let invoke = || handle(LambdaEvent::new(sns_event([&event], TOPIC), Context::default()), &deps);
+
+    emulator.set_outage(Some(503));
+    let during = invoke().await;
+    assert!(matches!(during, Err(HandlerError::Records { undelivered: 1, .. })), "{during:?}");
+
+    // Connection refused is an outage too: a container whose webhook cannot be reached.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let unreachable = Deps { pacer: Pacer::unpaced(), ..container(&moto, &format!("http://127.0.0.1:{port}/v1/spaces/S/messages?token=t")) };
+    let refused = handle(LambdaEvent::new(sns_event([&event], TOPIC), Context::default()), &unreachable).await;
+    assert!(matches!(refused, Err(HandlerError::Records { undelivered: 1, .. })), "{refused:?}");
+
+    emulator.set_outage(None);
+    let retried = invoke().await.unwrap();
+    let repeated = invoke().await.unwrap();
+
+    assert_eq!(retried, Response::Summary(Summary { records: 1, posted: 1, ..Summary::default() }));
+    assert_eq!(repeated, Response::Summary(Summary { records: 1, duplicates: 1, ..Summary::default() }));
+    assert_eq!(emulator.received().len(), 1, "posted once");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn racing_claims_on_one_update_are_won_exactly_once() {
+    let moto = Moto::start();
+    moto.create_dedup_table(TABLE).await;
+    let store = Arc::new(DynamoStore::new(&moto.sdk_config(), TABLE, Duration::from_secs(3600)));
+    let notification = Notification { key: "health/arn:aws:health:us-east-1::event/X".into(), fingerprint: "f00d".into() };
+
+    for round in 0..5 {
+        let notification = Notification { fingerprint: format!("f00d{round}"), ..notification.clone() };
+        let claims = (0..16).map(|_| {
+            let store = store.clone();
+            let notification = notification.clone();
+            tokio::spawn(async move { store.claim(&notification, SystemTime::now(), CLAIM_LEASE).await.unwrap() })
+        });
+        let claims: Vec<Claim> = futures::future::join_all(claims).await.into_iter().map(Result::unwrap).collect();
+        assert_eq!(claims.iter().filter(|c| **c == Claim::Claimed).count(), 1, "round {round}: {claims:?}");
+    }
+}
+
+#[tokio::test]
+async fn a_released_claim_can_be_taken_again_and_a_confirmed_one_cannot() {
+    let moto = Moto::start();
+    moto.create_dedup_table(TABLE).await;
+    let store = DynamoStore::new(&moto.sdk_config(), TABLE, Duration::from_secs(3600));
+    let notification = Notification { key: "k".into(), fingerprint: "f".into() };
+    let now = SystemTime::now();
+
+    assert_eq!(store.claim(&notification, now, CLAIM_LEASE).await.unwrap(), Claim::Claimed);
+    assert_eq!(store.claim(&notification, now, CLAIM_LEASE).await.unwrap(), Claim::InFlight);
+    store.release(&notification).await.unwrap();
+    assert_eq!(store.claim(&notification, now, CLAIM_LEASE).await.unwrap(), Claim::Claimed);
+    store.confirm(&notification, now).await.unwrap();
+    assert_eq!(store.claim(&notification, now, CLAIM_LEASE).await.unwrap(), Claim::Delivered);
+    // A claim whose holder died is taken over once its lease has run out.
+    let other = Notification { key: "k".into(), fingerprint: "g".into() };
+    assert_eq!(store.claim(&other, now, Duration::from_secs(1)).await.unwrap(), Claim::Claimed);
+    assert_eq!(store.claim(&other, now + Duration::from_secs(5), CLAIM_LEASE).await.unwrap(), Claim::Claimed);
+}
+
+#[tokio::test]
+async fn redrive_replays_a_dead_letter_queue_and_skips_what_was_posted() {
+    let moto = Moto::start();
+    moto.create_dedup_table(TABLE).await;
+    let (_, dlq) = moto.create_queue_with_dlq("health", 3, 30).await;
+    let emulator = ChatEmulator::with_min_interval(Duration::ZERO).await.unwrap();
+    let deps = Deps { pacer: Pacer::unpaced(), ..container(&moto, &emulator.webhook_url("SPACE")) };
+    let first = fixture("health-events/seed-project-health101.json");
+    let second = fixture("health-events/seed-project-health107.json");
+    let third = fixture("health-events/awsdocs-account-specific-elb-api-issue.json");
+    // The third was posted before its message reached the queue.
+    handle(LambdaEvent::new(sns_event([&third], TOPIC), Context::default()), &deps).await.unwrap();
+    let messages = [
+        // A Lambda on-failure destination record of a failed asynchronous SNS invocation.
+        json!({"version": "1.0", "timestamp": "2026-01-01T00:00:00.000Z",
+               "requestContext": {"requestId": "r", "functionArn": "arn:aws:lambda:us-east-1:1:function:delibird",
+                                  "condition": "RetriesExhausted", "approximateInvokeCount": 3},
+               "requestPayload": sns_event([&first], TOPIC), "responseContext": {"statusCode": 200},
+               "responsePayload": {"errorType": "delibird.DeliveryFailed"}})
+        .to_string(),
+        // An SQS-mode message that ran out of receives: the SNS notification itself.
+        notification(&second),
+        notification(&third),
+    ];
+    enqueue(&moto, &dlq, &messages).await;
+
+    let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config());
+    let done = delibird::redrive::redrive(&sqs, &dlq, &deps, 100).await.unwrap();
+
+    assert_eq!((done.messages, done.deleted, done.left, done.posted, done.duplicates), (3, 3, 0, 2, 1), "{done:?}");
+    assert_eq!(emulator.received().len(), 3, "one before, two by the redrive");
+    assert_eq!(moto.queue_depth(&dlq).await, 0);
+}
