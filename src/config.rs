@@ -67,8 +67,10 @@ pub struct Config {
 pub enum Webhook {
     /// Delivering: a webhook is required.
     Required,
-    /// Only rendering: a webhook is read if present.
+    /// Sending somewhere else (`--webhook-url`): a webhook is read if present.
     Optional,
+    /// Only rendering: the webhook variables are not read at all.
+    Ignored,
 }
 
 /// One variable that is missing or wrong.
@@ -118,7 +120,12 @@ impl Config {
                 false
             }
         };
-        let source = match (var("DELIBIRD_WEBHOOK_URL"), var("DELIBIRD_WEBHOOK_SECRET")) {
+        let webhook_vars = if webhook == Webhook::Ignored {
+            (None, None)
+        } else {
+            (var("DELIBIRD_WEBHOOK_URL"), var("DELIBIRD_WEBHOOK_SECRET"))
+        };
+        let source = match webhook_vars {
             (Some(_), Some(_)) => {
                 fail("DELIBIRD_WEBHOOK_URL", "set only one of DELIBIRD_WEBHOOK_URL and DELIBIRD_WEBHOOK_SECRET".into());
                 None
@@ -310,6 +317,32 @@ mod tests {
         assert!(config(&[], Webhook::Optional).is_ok());
         let errors = config(&[], Webhook::Required).unwrap_err();
         assert_eq!(errors.0[0].variable, "DELIBIRD_WEBHOOK_URL");
+    }
+
+    #[test]
+    fn rendering_ignores_the_webhook_variables() {
+        let bad = [("DELIBIRD_WEBHOOK_URL", "https://example.com/x")];
+        assert!(config(&bad, Webhook::Optional).is_err());
+        assert_eq!(config(&bad, Webhook::Ignored).unwrap().webhook, None);
+    }
+
+    #[test]
+    fn reads_dedup_and_folding_settings() {
+        let config = config(
+            &[
+                ("DELIBIRD_DEDUP_TABLE", "delibird-dedup"),
+                ("DELIBIRD_DEDUP_TTL_DAYS", "7"),
+                ("DELIBIRD_FOLD_PAGES", "0"),
+                ("DELIBIRD_WEBHOOK_INTERVAL_MS", "250"),
+            ],
+            Webhook::Optional,
+        )
+        .unwrap();
+        assert_eq!(config.dedup_table.as_deref(), Some("delibird-dedup"));
+        assert_eq!(config.dedup_ttl, Duration::from_secs(7 * 86_400));
+        assert_eq!(config.folding, Folding { backup_copies: true, later_pages: false });
+        assert_eq!(config.webhook_interval, Duration::from_millis(250));
+        assert!(super::Config::from_vars(|n| (n == "DELIBIRD_FOLD_PAGES").then(|| "maybe".into()), Webhook::Optional).is_err());
     }
 
     #[test]

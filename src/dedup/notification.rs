@@ -92,3 +92,85 @@ fn content(event: &HealthEvent) -> String {
     }
     text
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::{Value, json};
+
+    use super::*;
+    use crate::health::validate;
+
+    fn event(scope: &str, account: &str, changes: &[(&str, Value)]) -> HealthEvent {
+        let mut raw = json!({
+            "account": account, "region": "us-east-1",
+            "detail": {"eventArn": "arn:aws:health:us-east-1::event/EC2/X/X_1", "service": "EC2",
+                       "eventTypeCode": "AWS_EC2_OPERATIONAL_ISSUE", "eventScopeCode": scope, "statusCode": "open",
+                       "affectedAccount": account, "lastUpdatedTime": "Fri, 27 Jan 2023 06:02:51 GMT",
+                       "eventDescription": [{"language": "en_US", "latestDescription": "Elevated errors"}],
+                       "affectedEntities": [{"entityValue": "i-1", "status": "IMPAIRED"}]}
+        });
+        for (key, value) in changes {
+            raw["detail"][key] = value.clone();
+        }
+        validate(&raw).unwrap()
+    }
+
+    fn post(event: &HealthEvent, folding: Folding) -> Notification {
+        match identify(event, folding) {
+            Identity::Post(notification) => notification,
+            Identity::FoldedPage => panic!("not a later page"),
+        }
+    }
+
+    #[test]
+    fn a_public_event_is_one_notification_whatever_account_forwarded_it() {
+        let a = post(&event("PUBLIC", "111122223333", &[]), Folding::default());
+        let b = post(&event("PUBLIC", "444455556666", &[]), Folding::default());
+        assert_eq!(a, b);
+    }
+
+    #[test]
+    fn an_account_specific_event_is_one_notification_per_account() {
+        let a = post(&event("ACCOUNT_SPECIFIC", "111122223333", &[]), Folding::default());
+        let b = post(&event("ACCOUNT_SPECIFIC", "444455556666", &[]), Folding::default());
+        assert_ne!(a.key, b.key);
+    }
+
+    #[test]
+    fn a_new_last_updated_time_alone_is_not_a_new_update() {
+        let later = [("lastUpdatedTime", json!("Fri, 27 Jan 2023 08:00:00 GMT"))];
+        assert_eq!(post(&event("PUBLIC", "111122223333", &[]), Folding::default()), post(&event("PUBLIC", "111122223333", &later), Folding::default()));
+    }
+
+    #[test]
+    fn status_description_entities_and_end_time_are_new_updates_in_the_same_thread() {
+        let base = post(&event("PUBLIC", "111122223333", &[]), Folding::default());
+        for change in [
+            ("statusCode", json!("closed")),
+            ("eventDescription", json!([{"language": "en_US", "latestDescription": "Recovered"}])),
+            ("affectedEntities", json!([{"entityValue": "i-1", "status": "RESOLVED"}])),
+            ("endTime", json!("Fri, 27 Jan 2023 09:00:00 GMT")),
+        ] {
+            let changed = post(&event("PUBLIC", "111122223333", &[change.clone()]), Folding::default());
+            assert_eq!(changed.key, base.key, "{change:?}");
+            assert_ne!(changed.fingerprint, base.fingerprint, "{change:?}");
+        }
+    }
+
+    #[test]
+    fn backup_copies_fold_by_default_and_post_apart_when_asked() {
+        let primary = event("PUBLIC", "111122223333", &[]);
+        let backup = event("PUBLIC", "111122223333", &[("backupEvent", json!("true"))]);
+        assert_eq!(post(&primary, Folding::default()), post(&backup, Folding::default()));
+        let apart = Folding { backup_copies: false, ..Folding::default() };
+        assert_ne!(post(&primary, apart), post(&backup, apart));
+    }
+
+    #[test]
+    fn later_pages_fold_into_page_one_by_default() {
+        let page2 = event("ACCOUNT_SPECIFIC", "111122223333", &[("page", json!("2")), ("totalPages", json!("3"))]);
+        assert_eq!(identify(&page2, Folding::default()), Identity::FoldedPage);
+        let apart = Folding { later_pages: false, ..Folding::default() };
+        assert!(post(&page2, apart).key.ends_with("#page2"));
+    }
+}

@@ -18,7 +18,7 @@ use crate::inputs::{Input, read_all};
 
 /// Prints one webhook body per event as JSON Lines.
 pub fn render(files: &[PathBuf]) -> Status {
-    let config = match Config::from_env(Webhook::Optional) {
+    let config = match Config::from_env(Webhook::Ignored) {
         Ok(config) => config,
         Err(error) => return usage(&error.to_string()),
     };
