@@ -18,12 +18,18 @@
 //! | `DELIBIRD_DEDUP_TTL_DAYS` | how long a posted update is remembered | 30 |
 //! | `DELIBIRD_FOLD_BACKUP_COPIES` | `0` posts backup-Region copies apart | 1 |
 //! | `DELIBIRD_FOLD_PAGES` | `0` posts every page of a paginated event | 1 |
+//! | `DELIBIRD_ACCOUNT_LOOKUP` | `organizations`: names from AWS Organizations too (configured names win) | static only |
+//! | `DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN` | role to assume for Organizations calls | the function's own role |
+//! | `DELIBIRD_ACCOUNT_TAGS` | account tag keys to show, comma-separated (`Owner,Team`) | none |
+//! | `DELIBIRD_ACCOUNT_OU` | `0`: do not look up OU paths | 1 |
+//! | `DELIBIRD_ACCOUNT_CACHE_TTL_S` | how long names, OUs and tags are trusted | 3600 |
+//! | `DELIBIRD_ACCOUNT_LOOKUP_TIMEOUT_MS` | most one lookup may take before the card goes without | 3000 |
 
 use std::fmt;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use crate::accounts::StaticAliases;
+use crate::accounts::{OrgSettings, StaticAliases};
 use crate::card::{CardSettings, SeverityRules};
 use crate::dedup::Folding;
 use crate::webhook::{CHAT_INTERVAL, RetryPolicy, WebhookUrl};
@@ -60,6 +66,17 @@ pub struct Config {
     pub dedup_ttl: Duration,
     /// Whether backup-Region copies and later pages fold into one notification.
     pub folding: Folding,
+    /// AWS Organizations lookups, when configured.
+    pub organizations: Option<OrgLookup>,
+}
+
+/// How to ask AWS Organizations for account names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgLookup {
+    /// A role to assume first (when delibird runs outside the management or delegated account).
+    pub role_arn: Option<String>,
+    /// Cache, tags, OU path, time budget.
+    pub settings: OrgSettings,
 }
 
 /// Whether configuration must name a webhook.
@@ -109,8 +126,9 @@ impl Config {
     /// Reads variables through `var` (a map in tests), reporting every problem at once.
     pub fn from_vars(var: impl Fn(&str) -> Option<String>, webhook: Webhook) -> Result<Self, ConfigErrors> {
         let var = |name: &str| var(name).filter(|value| !value.trim().is_empty());
-        let mut errors = Vec::new();
-        let mut fail = |variable: &'static str, problem: String| errors.push(ConfigError { variable, problem });
+        // Shared by the small parsers below, each of which may report a problem.
+        let errors = std::cell::RefCell::new(Vec::new());
+        let fail = |variable: &'static str, problem: String| errors.borrow_mut().push(ConfigError { variable, problem });
 
         let allow_loopback = match var("DELIBIRD_ALLOW_LOOPBACK_WEBHOOK").as_deref().map(str::trim) {
             None | Some("0" | "false") => false,
@@ -168,7 +186,7 @@ impl Config {
             var("DELIBIRD_SEVERITY_HIGH_KEYWORDS").as_deref(),
             var("DELIBIRD_SEVERITY_WARNING_KEYWORDS").as_deref(),
         );
-        let mut switch = |name: &'static str| match var(name).as_deref().map(str::trim) {
+        let switch = |name: &'static str| match var(name).as_deref().map(str::trim) {
             None | Some("1" | "true") => true,
             Some("0" | "false") => false,
             Some(_) => {
@@ -179,10 +197,26 @@ impl Config {
         let folding =
             Folding { backup_copies: switch("DELIBIRD_FOLD_BACKUP_COPIES"), later_pages: switch("DELIBIRD_FOLD_PAGES") };
         let dedup_table = var("DELIBIRD_DEDUP_TABLE").map(|table| table.trim().to_owned());
+        let ou_path = switch("DELIBIRD_ACCOUNT_OU");
+        let lookup = match var("DELIBIRD_ACCOUNT_LOOKUP").as_deref().map(str::trim) {
+            None | Some("static") => false,
+            Some("organizations") => true,
+            Some(_) => {
+                fail("DELIBIRD_ACCOUNT_LOOKUP", "expected organizations or static".into());
+                false
+            }
+        };
+        let role_arn = var("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN").map(|arn| arn.trim().to_owned());
+        if role_arn.as_deref().is_some_and(|arn| !(arn.starts_with("arn:") && arn.contains(":role/"))) {
+            fail("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN", "expected an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)".into());
+        }
+        let tag_keys: Vec<String> = var("DELIBIRD_ACCOUNT_TAGS")
+            .map(|keys| keys.split(',').map(str::trim).filter(|k| !k.is_empty()).map(str::to_owned).collect())
+            .unwrap_or_default();
         let language = var("DELIBIRD_LANGUAGE").unwrap_or_else(|| "en_US".into()).trim().to_owned();
 
         let defaults = RetryPolicy::default();
-        let mut millis = |name: &'static str, default: Duration, max: u64| -> Duration {
+        let millis = |name: &'static str, default: Duration, max: u64| -> Duration {
             number(var(name), 1, max).map_or_else(
                 |problem| {
                     fail(name, problem);
@@ -216,10 +250,21 @@ impl Config {
                 defaults.max_attempts
             }
         };
+        let org_defaults = OrgSettings::default();
+        let ttl = match number(var("DELIBIRD_ACCOUNT_CACHE_TTL_S"), 1, 86_400) {
+            Ok(seconds) => seconds.map_or(org_defaults.ttl, Duration::from_secs),
+            Err(problem) => {
+                fail("DELIBIRD_ACCOUNT_CACHE_TTL_S", problem);
+                org_defaults.ttl
+            }
+        };
+        let budget = millis("DELIBIRD_ACCOUNT_LOOKUP_TIMEOUT_MS", org_defaults.budget, 60_000);
+        let organizations = lookup.then(|| OrgLookup { role_arn, settings: OrgSettings { ttl, tag_keys, ou_path, budget } });
         if cap < base {
             fail("DELIBIRD_RETRY_CAP_MS", "must not be below DELIBIRD_RETRY_BASE_MS".into());
         }
 
+        let errors = errors.into_inner();
         if !errors.is_empty() {
             return Err(ConfigErrors(errors));
         }
@@ -233,6 +278,7 @@ impl Config {
             dedup_table,
             dedup_ttl,
             folding,
+            organizations,
         })
     }
 }
@@ -343,6 +389,26 @@ mod tests {
         assert_eq!(config.folding, Folding { backup_copies: true, later_pages: false });
         assert_eq!(config.webhook_interval, Duration::from_millis(250));
         assert!(super::Config::from_vars(|n| (n == "DELIBIRD_FOLD_PAGES").then(|| "maybe".into()), Webhook::Optional).is_err());
+    }
+
+    #[test]
+    fn reads_the_organizations_lookup() {
+        let loaded = config(
+            &[
+                ("DELIBIRD_ACCOUNT_LOOKUP", "organizations"),
+                ("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN", "arn:aws:iam::111122223333:role/delibird-accounts"),
+                ("DELIBIRD_ACCOUNT_TAGS", "Owner, Team"),
+                ("DELIBIRD_ACCOUNT_CACHE_TTL_S", "600"),
+            ],
+            Webhook::Optional,
+        )
+        .unwrap();
+        let lookup = loaded.organizations.unwrap();
+        assert_eq!(lookup.role_arn.as_deref(), Some("arn:aws:iam::111122223333:role/delibird-accounts"));
+        assert_eq!(lookup.settings.tag_keys, ["Owner", "Team"]);
+        assert_eq!(lookup.settings.ttl, Duration::from_secs(600));
+        let bad = [("DELIBIRD_ACCOUNT_LOOKUP", "ldap"), ("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN", "delibird")];
+        assert_eq!(config(&bad, Webhook::Optional).unwrap_err().0.len(), 2);
     }
 
     #[test]

@@ -26,7 +26,7 @@ use serde::Serialize;
 use serde_json::Value;
 use tokio::time::Instant;
 
-use crate::accounts::{StaticAliases, enrich};
+use crate::accounts::{Layered, Organizations, StaticAliases, enrich};
 use crate::card::{CardSettings, render};
 use crate::config::Config;
 use crate::dedup::{
@@ -49,8 +49,10 @@ pub struct Deps {
     pub webhook: WebhookUrl,
     /// Spaces requests to the webhook at Chat's rate.
     pub pacer: Pacer,
-    /// Account names.
+    /// Account names from configuration: they win.
     pub aliases: StaticAliases,
+    /// Account names from AWS Organizations, when configured.
+    pub organizations: Option<Organizations>,
     /// How cards look.
     pub card: CardSettings,
     /// How hard delivery tries.
@@ -70,6 +72,7 @@ impl Deps {
             webhook,
             pacer: Pacer::new(CHAT_INTERVAL),
             aliases: StaticAliases::default(),
+            organizations: None,
             card: CardSettings::default(),
             retry: RetryPolicy::default(),
             dedup: Store::Memory(MemoryStore::new()),
@@ -82,23 +85,38 @@ impl Deps {
     /// Everything from configuration: the DynamoDB dedup store when a table is named (the AWS
     /// SDK's standard settings apply), else memory.
     pub async fn from_config(config: Config, webhook: WebhookUrl) -> reqwest::Result<Self> {
-        let dedup = match &config.dedup_table {
-            Some(table) => {
-                let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-                Store::Dynamo(DynamoStore::new(&sdk, table, config.dedup_ttl))
+        let sdk = match (&config.dedup_table, &config.organizations) {
+            (None, None) => None,
+            _ => Some(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await),
+        };
+        let dedup = match (&config.dedup_table, &sdk) {
+            (Some(table), Some(sdk)) => Store::Dynamo(DynamoStore::new(sdk, table, config.dedup_ttl)),
+            _ => Store::Memory(MemoryStore::new()),
+        };
+        let organizations = match (&config.organizations, &sdk) {
+            (Some(lookup), Some(sdk)) => {
+                Some(Organizations::new(sdk, lookup.role_arn.as_deref(), lookup.settings.clone()).await)
             }
-            None => Store::Memory(MemoryStore::new()),
+            _ => None,
         };
         Ok(Self {
             client: http_client(config.retry.request_timeout)?,
             webhook,
             pacer: Pacer::new(config.webhook_interval),
             aliases: config.aliases,
+            organizations,
             card: config.card,
             retry: config.retry,
             dedup,
             folding: config.folding,
         })
+    }
+}
+
+impl Deps {
+    /// The account directory: configured names first, then Organizations.
+    pub fn directory(&self) -> Layered<'_, StaticAliases, Organizations> {
+        Layered { first: &self.aliases, then: self.organizations.as_ref() }
     }
 }
 
@@ -295,7 +313,7 @@ pub async fn process(record: &Record, deps: &Deps, deadline: Instant) -> Outcome
             false
         }
     };
-    let enriched = enrich(event, &deps.aliases).await;
+    let enriched = enrich(event, &deps.directory()).await;
     let message = render(&enriched, problems.as_ref(), &deps.card);
     let event = &enriched.event;
     match deliver(&deps.client, &deps.webhook, &message, &deps.retry, &deps.pacer, deadline).await {

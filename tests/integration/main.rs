@@ -6,6 +6,7 @@ mod deliver;
 mod envelope;
 mod handler;
 mod nothing_twice;
+mod organizations;
 mod render;
 mod schema_check;
 mod secrets;

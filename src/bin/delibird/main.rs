@@ -82,7 +82,7 @@ async fn main() -> ExitCode {
     delibird::logging::init_text();
     let cli = Cli::parse();
     let status = match cli.command {
-        Command::Render { files } => send::render(&files),
+        Command::Render { files } => send::render(&files).await,
         Command::Send { files, webhook_url } => send::send(&files, &webhook_url).await,
         Command::Redrive { queue_url, max_messages } => send::redrive(&queue_url, max_messages).await,
         Command::Demo { out } => demo::run(&out).await,

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use delibird::accounts::enrich;
+use delibird::accounts::{Layered, Organizations, enrich};
 use delibird::card::{event_title, render as render_card};
 use delibird::config::{Config, Webhook};
 use delibird::envelope::Record;
@@ -17,11 +17,19 @@ use crate::Status;
 use crate::inputs::{Input, read_all};
 
 /// Prints one webhook body per event as JSON Lines.
-pub fn render(files: &[PathBuf]) -> Status {
+pub async fn render(files: &[PathBuf]) -> Status {
     let config = match Config::from_env(Webhook::Ignored) {
         Ok(config) => config,
         Err(error) => return usage(&error.to_string()),
     };
+    let organizations = match &config.organizations {
+        Some(lookup) => {
+            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            Some(Organizations::new(&sdk, lookup.role_arn.as_deref(), lookup.settings.clone()).await)
+        }
+        None => None,
+    };
+    let directory = Layered { first: &config.aliases, then: organizations.as_ref() };
     let mut status = Status::Ok;
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -44,8 +52,7 @@ pub fn render(files: &[PathBuf]) -> Status {
                 report(&input.name, record, problems);
                 status = status.max(Status::Invalid);
             }
-            // Static aliases answer at once; block_on keeps `render` free of a runtime it does not need.
-            let enriched = futures::executor::block_on(enrich(event, &config.aliases));
+            let enriched = enrich(event, &directory).await;
             let message = render_card(&enriched, problems.as_ref(), &config.card);
             let line = serde_json::to_string(&message).expect("a Message always serializes");
             if writeln!(out, "{line}").is_err() {

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod aws_proxy;
 pub mod chat_schema;
 pub mod logs;
 pub mod moto;

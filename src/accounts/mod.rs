@@ -3,7 +3,12 @@
 //! [`enrich`] asks an [`AccountDirectory`] about every account id the event mentions: the
 //! affected account, the delivering account, and entity values that are account ids. It never
 //! fails: an id nobody knows stays an id. [`StaticAliases`] is the directory read from
-//! configuration; other sources (AWS Organizations) implement the same trait.
+//! configuration; [`Organizations`] asks AWS Organizations; [`Layered`] asks the first, then the
+//! second for what the first did not know, so a configured name always wins.
+
+mod organizations;
+
+pub use organizations::{OrgSettings, Organizations};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -11,10 +16,29 @@ use std::future::Future;
 use crate::health::{AccountId, HealthEvent};
 
 /// What is known about one account.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct AccountInfo {
     /// A name people recognise, e.g. `payments-prod`.
     pub name: String,
+    /// The organizational units from the root down, e.g. `["Production", "Payments"]`.
+    pub ou_path: Vec<String>,
+    /// Chosen tags of the account (`DELIBIRD_ACCOUNT_TAGS`), in the configured order.
+    pub tags: Vec<(String, String)>,
+}
+
+impl AccountInfo {
+    /// An account known by name only.
+    pub fn named(name: impl Into<String>) -> Self {
+        Self { name: name.into(), ..Self::default() }
+    }
+
+    /// `OU Production / Payments · Owner: team-payments`, when there is anything beyond the name.
+    pub fn context(&self) -> Option<String> {
+        let ou = (!self.ou_path.is_empty()).then(|| format!("OU {}", self.ou_path.join(" / ")));
+        let tags = self.tags.iter().map(|(key, value)| format!("{key}: {value}"));
+        let parts: Vec<String> = ou.into_iter().chain(tags).collect();
+        (!parts.is_empty()).then(|| parts.join(" · "))
+    }
 }
 
 /// A source of account names. Lookups never fail: unknown ids are simply absent from the answer.
@@ -58,7 +82,7 @@ impl StaticAliases {
                 let id = AccountId::parse(key.trim())
                     .ok_or_else(|| AliasError::Entry { key: shown(), problem: "not a 12-digit account id" })?;
                 match name.as_str().map(str::trim) {
-                    Some(name) if !name.is_empty() => Ok((id, AccountInfo { name: name.to_owned() })),
+                    Some(name) if !name.is_empty() => Ok((id, AccountInfo::named(name))),
                     _ => Err(AliasError::Entry { key: shown(), problem: "the name must be a non-empty string" }),
                 }
             })
@@ -79,13 +103,35 @@ impl StaticAliases {
 
 impl FromIterator<(AccountId, String)> for StaticAliases {
     fn from_iter<I: IntoIterator<Item = (AccountId, String)>>(pairs: I) -> Self {
-        Self(pairs.into_iter().map(|(id, name)| (id, AccountInfo { name })).collect())
+        Self(pairs.into_iter().map(|(id, name)| (id, AccountInfo::named(name))).collect())
     }
 }
 
 impl AccountDirectory for StaticAliases {
     async fn lookup(&self, ids: &BTreeSet<AccountId>) -> BTreeMap<AccountId, AccountInfo> {
         ids.iter().filter_map(|id| self.0.get(id).map(|info| (id.clone(), info.clone()))).collect()
+    }
+}
+
+/// Two directories: the first answers what it knows, the second the rest.
+#[derive(Debug, Clone, Copy)]
+pub struct Layered<'a, A, B> {
+    /// Asked first; its answers win.
+    pub first: &'a A,
+    /// Asked for the ids the first did not know, when there is one.
+    pub then: Option<&'a B>,
+}
+
+impl<A: AccountDirectory, B: AccountDirectory> AccountDirectory for Layered<'_, A, B> {
+    async fn lookup(&self, ids: &BTreeSet<AccountId>) -> BTreeMap<AccountId, AccountInfo> {
+        let mut found = self.first.lookup(ids).await;
+        if let Some(then) = self.then {
+            let rest: BTreeSet<AccountId> = ids.iter().filter(|id| !found.contains_key(*id)).cloned().collect();
+            if !rest.is_empty() {
+                found.extend(then.lookup(&rest).await);
+            }
+        }
+        found
     }
 }
 

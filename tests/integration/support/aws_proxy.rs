@@ -1,0 +1,115 @@
+//! A counting, optionally slow HTTP proxy in front of moto: the AWS SDK is pointed at it with the
+//! standard endpoint setting, so a test can count the API calls delibird really makes and make
+//! the API slow.
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::body::Bytes;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+
+#[derive(Clone)]
+struct Shared {
+    upstream: String,
+    client: reqwest::Client,
+    calls: Arc<Mutex<BTreeMap<String, usize>>>,
+    delay: Arc<Mutex<Duration>>,
+}
+
+/// A running proxy on 127.0.0.1.
+pub struct AwsProxy {
+    /// `http://127.0.0.1:PORT`.
+    pub endpoint: String,
+    shared: Shared,
+    server: tokio::task::JoinHandle<()>,
+}
+
+impl AwsProxy {
+    /// Starts a proxy forwarding to `upstream` (moto's endpoint).
+    pub async fn start(upstream: &str) -> Self {
+        let shared = Shared {
+            upstream: upstream.to_owned(),
+            client: reqwest::Client::new(),
+            calls: Arc::default(),
+            delay: Arc::default(),
+        };
+        let app = axum::Router::new().fallback(forward).with_state(shared.clone());
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let address: SocketAddr = listener.local_addr().unwrap();
+        let server = tokio::spawn(async move {
+            let _ = axum::serve(listener, app).await;
+        });
+        Self { endpoint: format!("http://{address}"), shared, server }
+    }
+
+    /// Calls per operation (`ListAccounts`, `AssumeRole`, …) so far.
+    pub fn calls(&self) -> BTreeMap<String, usize> {
+        self.shared.calls.lock().unwrap().clone()
+    }
+
+    /// Calls to operations whose name starts with any of `prefixes`, or all calls.
+    pub fn count(&self, operation: &str) -> usize {
+        self.calls().get(operation).copied().unwrap_or(0)
+    }
+
+    /// All calls.
+    pub fn total(&self) -> usize {
+        self.calls().values().sum()
+    }
+
+    /// Makes every answer wait `delay` first.
+    pub fn set_delay(&self, delay: Duration) {
+        *self.shared.delay.lock().unwrap() = delay;
+    }
+}
+
+impl Drop for AwsProxy {
+    fn drop(&mut self) {
+        self.server.abort();
+    }
+}
+
+/// The operation name: `X-Amz-Target` (JSON protocols) or `Action=` (query protocols).
+fn operation(request: &Request, body: &[u8]) -> String {
+    if let Some(target) = request.headers().get("x-amz-target").and_then(|v| v.to_str().ok()) {
+        return target.rsplit('.').next().unwrap_or(target).to_owned();
+    }
+    let body = String::from_utf8_lossy(body);
+    let query = request.uri().query().unwrap_or("").to_owned();
+    format!("{query}&{body}").split('&').find_map(|pair| pair.strip_prefix("Action=")).unwrap_or("unknown").to_owned()
+}
+
+async fn forward(State(shared): State<Shared>, request: Request) -> Response {
+    let (parts, body) = request.into_parts();
+    let body: Bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
+    let request = Request::from_parts(parts.clone(), axum::body::Body::empty());
+    *shared.calls.lock().unwrap().entry(operation(&request, &body)).or_default() += 1;
+    let delay = *shared.delay.lock().unwrap();
+    tokio::time::sleep(delay).await;
+    let url = format!("{}{}", shared.upstream, parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"));
+    let mut upstream = shared.client.request(parts.method.clone(), url).body(body);
+    for (name, value) in &parts.headers {
+        if name != "host" && name != "content-length" {
+            upstream = upstream.header(name, value);
+        }
+    }
+    match upstream.send().await {
+        Ok(answer) => {
+            let status = StatusCode::from_u16(answer.status().as_u16()).unwrap();
+            let headers = answer.headers().clone();
+            let bytes = answer.bytes().await.unwrap_or_default();
+            let mut response = (status, bytes).into_response();
+            for (name, value) in &headers {
+                if name != "content-length" && name != "transfer-encoding" {
+                    response.headers_mut().insert(name, value.clone());
+                }
+            }
+            response
+        }
+        Err(error) => (StatusCode::BAD_GATEWAY, error.to_string()).into_response(),
+    }
+}
