@@ -4,17 +4,21 @@ use super::limits::MAX_THREAD_KEY_CHARS;
 use crate::fingerprint::fnv1a;
 use crate::health::{HealthEvent, Scope};
 
+/// Longest thread key delibird sends as it is, in bytes: far above any real one, which only a
+/// malformed ARN reaches. Chat allows 4,000 characters, but a key that long can serialize to
+/// 24,000 bytes (a control character is six as a JSON escape) and crowd the card out of the
+/// message's 32,000.
+const MAX_READABLE_KEY_BYTES: usize = 1_000;
+
+const _: () = assert!(MAX_READABLE_KEY_BYTES <= MAX_THREAD_KEY_CHARS);
+
 /// `health/<eventArn>` for public events (one thread for the whole organization), and
-/// `health/<eventArn>/<account>` for the rest. The ARN names the Region. Keys too long for Chat
-/// are replaced by a stable hash of the same text.
+/// `health/<eventArn>/<account>` for the rest. The ARN names the Region. Keys longer than any
+/// real one are replaced by a stable hash of the same text.
 pub fn thread_key(event: &HealthEvent) -> String {
     let key = match (event.scope.as_ref(), event.affected_account()) {
         (Some(Scope::Public), _) | (_, None) => format!("health/{}", event.arn),
         (_, Some(account)) => format!("health/{}/{account}", event.arn),
     };
-    if key.chars().count() <= MAX_THREAD_KEY_CHARS {
-        key
-    } else {
-        format!("health/fnv1a-{:016x}", fnv1a(key.as_bytes()))
-    }
+    if key.len() <= MAX_READABLE_KEY_BYTES { key } else { format!("health/fnv1a-{:016x}", fnv1a(key.as_bytes())) }
 }

@@ -7,6 +7,7 @@ mod envelope;
 mod handler;
 mod nothing_twice;
 mod organizations;
+mod properties;
 mod render;
 mod schema_check;
 mod secrets;

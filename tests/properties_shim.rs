@@ -1,4 +1,0 @@
-#[path = "integration/support/mod.rs"]
-mod support;
-#[path = "integration/properties.rs"]
-mod properties;
