@@ -5,8 +5,10 @@
 //! descriptions and entity lists with a visible "+N more". All event text is escaped
 //! ([`text`]). No I/O here.
 
+mod clock;
 pub mod limits;
 mod links;
+mod names;
 mod severity;
 pub mod text;
 mod thread;
@@ -14,9 +16,15 @@ pub mod wire;
 
 use std::fmt::Write as _;
 
+use chrono::{DateTime, Utc};
+
 use crate::accounts::EnrichedEvent;
-use crate::health::{AccountId, Category, Entity, EntityStatus, HealthEvent, Scope, Status, ValidationErrors};
+use crate::health::{
+    AccountId, Actionability, Category, Entity, EntityStatus, EventTime, HealthEvent, Scope, Status, ValidationErrors,
+};
+pub use clock::{Clock, duration, relative};
 pub use links::event_link;
+pub use names::{event_title, humanised, service_name};
 pub use severity::{Severity, SeverityRules, assess};
 pub use thread::thread_key;
 use wire::{
@@ -34,11 +42,14 @@ pub struct CardSettings {
     pub severity: SeverityRules,
     /// The description language to prefer (`en_US` and then the first one are the fallbacks).
     pub language: String,
+    /// Where "now" comes from, for relative times ("starts in 3 days"): the system clock, or a
+    /// fixed instant for reproducible cards.
+    pub clock: Clock,
 }
 
 impl Default for CardSettings {
     fn default() -> Self {
-        Self { severity: SeverityRules::default(), language: "en_US".to_owned() }
+        Self { severity: SeverityRules::default(), language: "en_US".to_owned(), clock: Clock::System }
     }
 }
 
@@ -68,12 +79,21 @@ pub const BUDGETS: [Budget; 4] = [
 /// Longest header title, in characters: the header has a fixed height.
 const MAX_TITLE_CHARS: usize = 120;
 
+/// Lines of description a card shows before Chat's "show more": a long description would push
+/// the affected resources and the link far down the conversation.
+const DESCRIPTION_LINES: u32 = 12;
+
+/// Characters in one line of card text, about, at Chat's usual card width.
+const LINE_CHARS: usize = 70;
+
 /// Longest `fallbackText` delibird writes: a notification line, far below Chat's limit.
 const MAX_FALLBACK_CHARS: usize = 400;
 
 /// Renders an event — with the problems found in it, for a degraded card — as a webhook body.
 pub fn render(event: &EnrichedEvent, problems: Option<&ValidationErrors>, settings: &CardSettings) -> Message {
-    let compose = |budget: &Budget| compose(event, problems, settings, budget);
+    // One reading of the clock for every budget tried, so that they differ only in size.
+    let settings = CardSettings { clock: Clock::Fixed(settings.clock.now()), ..settings.clone() };
+    let compose = |budget: &Budget| compose(event, problems, &settings, budget);
     BUDGETS.iter().map(compose).find(limits::within_limits).unwrap_or_else(|| compose(&BUDGETS[BUDGETS.len() - 1]))
 }
 
@@ -85,25 +105,27 @@ pub fn compose(
     budget: &Budget,
 ) -> Message {
     let event = &enriched.event;
+    let now = settings.clock.now();
     let description = event.description(&settings.language).map(|d| d.text.as_str());
     let severity = assess(event, description, &settings.severity);
     let severity = if problems.is_some() { severity.max(Severity::Warning) } else { severity };
-    let title = title(event, severity);
-    let subtitle = subtitle(enriched);
+    let title = title(event, severity, problems);
+    let subtitle = subtitle(enriched, problems);
 
     let mut sections = Vec::new();
     if let Some(problems) = problems {
         sections.push(problems_section(problems, budget));
     }
-    sections.push(Section::new(None, summary_rows(enriched, severity, budget)));
+    sections.push(Section::new(None, summary_rows(enriched, severity, now, budget)));
     if let Some(description) = description {
         let text = text::paragraph(description, budget.description);
         if !text.is_empty() {
-            sections
-                .push(Section::new(Some("Description".into()), vec![Widget::TextParagraph(TextParagraph { text })]));
+            let max_lines = (text::lines(&text, LINE_CHARS) > DESCRIPTION_LINES).then_some(DESCRIPTION_LINES);
+            let paragraph = TextParagraph { max_lines, ..TextParagraph::new(text) };
+            sections.push(Section::new(Some("Description".into()), vec![Widget::TextParagraph(paragraph)]));
         }
     }
-    if let Some(section) = entities_section(enriched, budget) {
+    if let Some(section) = entities_section(enriched, now, budget) {
         sections.push(section);
     }
     if let Some(section) = details_section(event, budget) {
@@ -124,79 +146,62 @@ pub fn compose(
     }
 }
 
-/// "EC2 instance retirement scheduled", from `service` and `eventTypeCode`.
-pub fn event_title(event: &HealthEvent) -> String {
-    let code = event.type_code.trim();
-    let code = code.strip_prefix("AWS_").unwrap_or(code);
-    let (service, rest) = match event.service.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
-        Some(service) => {
-            let rest = code.strip_prefix(service).and_then(|r| r.strip_prefix('_')).unwrap_or(code);
-            (Some(service), rest)
-        }
-        None => (None, code),
-    };
-    let words = words(rest);
-    match service {
-        Some(service) if !words.is_empty() => format!("{service} {words}"),
-        Some(service) => service.to_owned(),
-        None => capitalised(&words),
-    }
-}
-
-/// `INSTANCE_RETIREMENT_SCHEDULED` → `instance retirement scheduled`, keeping acronyms.
-fn words(code: &str) -> String {
-    const ACRONYMS: &[&str] = &[
-        "API", "AMI", "AZ", "DNS", "EBS", "EC2", "ECS", "EKS", "ELB", "IAM", "IP", "KMS", "RDS", "S3", "SSL", "TLS",
-        "VPC", "VPN",
-    ];
-    code.split(['_', ' '])
-        .filter(|word| !word.is_empty())
-        .map(|word| if ACRONYMS.contains(&word) { word.to_owned() } else { word.to_lowercase() })
-        .collect::<Vec<_>>()
-        .join(" ")
-}
-
-fn capitalised(text: &str) -> String {
-    let mut chars = text.chars();
-    chars.next().map_or_else(String::new, |first| first.to_uppercase().chain(chars).collect())
-}
-
-fn title(event: &HealthEvent, severity: Severity) -> String {
+/// "🟠 EC2 instance retirement scheduled", "✅ Resolved: EC2 operational issue", and
+/// "(incomplete)" after the title of a degraded card, so that notifications say it too.
+fn title(event: &HealthEvent, severity: Severity, problems: Option<&ValidationErrors>) -> String {
     let name = text::plain(&event_title(event), MAX_TITLE_CHARS);
     let name = if name.is_empty() { "AWS Health event".to_owned() } else { name };
-    if event.is_closed() { format!("✅ Resolved: {name}") } else { format!("{} {name}", severity.emoji()) }
+    let title =
+        if event.is_closed() { format!("✅ Resolved: {name}") } else { format!("{} {name}", severity.emoji()) };
+    if problems.is_some() { format!("{title} (incomplete)") } else { title }
 }
 
-/// "Open issue · ap-southeast-2 · payments-prod (111122223333)".
-fn subtitle(enriched: &EnrichedEvent) -> String {
+/// "Open issue · ap-southeast-2 · payments-prod (111122223333)"; "… · Public event" for public
+/// events, whose one thread every account shares; led by "2 unreadable fields" on a degraded card.
+fn subtitle(enriched: &EnrichedEvent, problems: Option<&ValidationErrors>) -> String {
     let event = &enriched.event;
-    let mut parts = vec![state(event)];
+    let mut parts = Vec::new();
+    if let Some(problems) = problems {
+        parts.push(unreadable(problems.errors().len()));
+    }
+    parts.push(state(event));
     if let Some(region) = event.impacted_region() {
         parts.push(text::plain(region, 40));
     }
-    if let Some(account) = event.affected_account() {
+    if event.scope == Some(Scope::Public) {
+        parts.push("Public event".to_owned());
+    } else if let Some(account) = event.affected_account() {
         parts.push(text::plain(&enriched.account_label(account), 80));
     }
     parts.retain(|part| !part.is_empty());
     parts.join(" · ")
 }
 
-/// "Open issue", "Upcoming scheduled change", "Resolved".
-fn state(event: &HealthEvent) -> String {
-    let category = match &event.category {
+fn unreadable(count: usize) -> String {
+    if count == 1 { "1 unreadable field".to_owned() } else { format!("{count} unreadable fields") }
+}
+
+/// The category in words: "issue", "scheduled change".
+fn category(event: &HealthEvent) -> String {
+    match &event.category {
         Some(Category::Issue) => "issue".to_owned(),
         Some(Category::AccountNotification) => "account notification".to_owned(),
         Some(Category::ScheduledChange) => "scheduled change".to_owned(),
         Some(Category::Investigation) => "investigation".to_owned(),
         Some(Category::Other(other)) => text::plain(other, 40),
         None => "event".to_owned(),
-    };
+    }
+}
+
+/// "Open issue", "Upcoming scheduled change", "Resolved issue".
+fn state(event: &HealthEvent) -> String {
+    let category = category(event);
     match &event.status {
         Some(Status::Closed) => format!("Resolved {category}"),
         Some(Status::Open) => format!("Open {category}"),
         Some(Status::Upcoming) => format!("Upcoming {category}"),
         Some(Status::Other(other)) => format!("{} {category}", text::plain(other, 40)),
-        None => capitalised(&category),
+        None => names::capitalised(&category),
     }
 }
 
@@ -217,18 +222,42 @@ fn problems_section(problems: &ValidationErrors, budget: &Budget) -> Section {
     if errors.len() > budget.problems {
         let _ = write!(html, "<br><i>+{} more</i>", errors.len() - budget.problems);
     }
-    Section::new(Some("⚠ Invalid event".into()), vec![Widget::TextParagraph(TextParagraph { text: html })])
+    Section::new(Some("⚠ Invalid event".into()), vec![Widget::TextParagraph(TextParagraph::new(html))])
 }
 
-fn summary_rows(enriched: &EnrichedEvent, severity: Severity, budget: &Budget) -> Vec<Widget> {
+/// A time as the card shows it: "Sat, 20 Jul 2024 15:00 UTC (in 3 days)", or the text as it came.
+fn when(time: &EventTime, now: DateTime<Utc>) -> String {
+    match time.at() {
+        Some(at) => format!("{time} ({})", relative(at, now)),
+        None => time.to_string(),
+    }
+}
+
+/// Whether a time is after `now`; `None` when it could not be read.
+fn ahead(time: &EventTime, now: DateTime<Utc>) -> Option<bool> {
+    time.at().map(|at| at > now)
+}
+
+fn summary_rows(enriched: &EnrichedEvent, severity: Severity, now: DateTime<Utc>, budget: &Budget) -> Vec<Widget> {
     let event = &enriched.event;
+    let public = event.scope == Some(Scope::Public);
     let mut rows = Vec::new();
-    let level = format!(
-        "<font color=\"{}\"><b>{}</b></font> · {}",
-        severity.colour(),
-        severity.label(),
-        text::escape(&state(event))
-    );
+
+    let colour = severity.colour();
+    let (label, level, icon) = if event.is_closed() {
+        let level = format!("<font color=\"{colour}\"><b>Resolved</b></font> {}", text::escape(&category(event)));
+        ("Status", level, "check_circle")
+    } else {
+        let level =
+            format!("<font color=\"{colour}\"><b>{}</b></font> · {}", severity.label(), text::escape(&state(event)));
+        ("Severity", level, severity.icon())
+    };
+    let action = match &event.actionability {
+        Some(Actionability::ActionRequired) => Some("Action required".to_owned()),
+        Some(Actionability::ActionMayBeRequired) => Some("Action may be required".to_owned()),
+        Some(Actionability::Informational) | None => None,
+        Some(Actionability::Other(other)) => Some(text::line(&humanised(other), 40)),
+    };
     let scope = match &event.scope {
         Some(Scope::Public) => {
             Some("Public event: affects the service in this Region, not only your resources".to_owned())
@@ -237,19 +266,24 @@ fn summary_rows(enriched: &EnrichedEvent, severity: Severity, budget: &Budget) -
         Some(Scope::None) | None => None,
         Some(Scope::Other(other)) => Some(format!("Scope {}", text::line(other, 40))),
     };
-    let icon = if event.is_closed() { "check_circle" } else { severity.icon() };
-    rows.push(DecoratedText::labelled("Severity", level, Icon::material(icon)).with_bottom_label(scope));
+    let note = [action, scope].into_iter().flatten().collect::<Vec<_>>().join(" · ");
+    rows.push(
+        DecoratedText::labelled(label, level, Icon::material(icon))
+            .with_bottom_label((!note.is_empty()).then_some(note)),
+    );
 
     if let Some(account) = event.affected_account() {
         let delivered_via =
             event.account.as_ref().filter(|delivered| *delivered != account).map(|delivered| {
                 format!("Delivered via {}", text::line(&enriched.account_label(delivered), budget.value))
             });
-        let label = text::line(&enriched.account_label(account), budget.value);
-        rows.push(
-            DecoratedText::labelled("Account", label, Icon::KnownIcon(KnownIcon::Person))
-                .with_bottom_label(delivered_via),
-        );
+        let (label, note) = if public {
+            ("Seen from", delivered_via.or_else(|| Some("One of the accounts this public event reached".to_owned())))
+        } else {
+            ("Account", delivered_via)
+        };
+        let text = text::line(&enriched.account_label(account), budget.value);
+        rows.push(DecoratedText::labelled(label, text, Icon::KnownIcon(KnownIcon::Person)).with_bottom_label(note));
     }
     if let Some(region) = event.impacted_region() {
         let delivered = event.region.as_deref().filter(|delivered| *delivered != region);
@@ -267,20 +301,36 @@ fn summary_rows(enriched: &EnrichedEvent, severity: Severity, budget: &Budget) -
     if let Some(service) = event.service.as_deref().filter(|s| !s.trim().is_empty()) {
         let code = Some(format!("<code>{}</code>", text::line(&event.type_code, budget.value)));
         rows.push(
-            DecoratedText::labelled("Service", text::line(service, 60), Icon::material("cloud"))
+            DecoratedText::labelled("Service", text::line(&service_name(service), 60), Icon::material("cloud"))
                 .with_bottom_label(code),
         );
     }
-    let end_label = if event.is_closed() { "Ended" } else { "Ends" };
-    for (label, time) in [("Starts", &event.start), (end_label, &event.end), ("Last updated", &event.last_updated)] {
-        if let Some(time) = time {
-            let label = if label == "Starts" && event.status != Some(Status::Upcoming) { "Started" } else { label };
-            rows.push(DecoratedText::labelled(
-                label,
-                text::line(&time.to_string(), 60),
-                Icon::KnownIcon(KnownIcon::Clock),
-            ));
-        }
+
+    if let Some(start) = &event.start {
+        let starts = ahead(start, now).unwrap_or(event.status == Some(Status::Upcoming));
+        let label = if starts { "Starts" } else { "Started" };
+        rows.push(DecoratedText::labelled(label, text::line(&when(start, now), 80), Icon::KnownIcon(KnownIcon::Clock)));
+    }
+    if let Some(end) = &event.end {
+        let ends = ahead(end, now).unwrap_or(!event.is_closed());
+        let label = if ends { "Ends" } else { "Ended" };
+        let lasted = match (event.start.as_ref().and_then(EventTime::at), end.at()) {
+            (Some(start), Some(end)) if event.is_closed() && end >= start => {
+                Some(format!("Lasted {}", duration((end - start).num_seconds().unsigned_abs())))
+            }
+            _ => None,
+        };
+        rows.push(
+            DecoratedText::labelled(label, text::line(&when(end, now), 80), Icon::KnownIcon(KnownIcon::Clock))
+                .with_bottom_label(lasted),
+        );
+    }
+    if let Some(updated) = &event.last_updated {
+        rows.push(DecoratedText::labelled(
+            "Last updated",
+            text::line(&when(updated, now), 80),
+            Icon::KnownIcon(KnownIcon::Clock),
+        ));
     }
     if let Some(page) = event.page.filter(|page| page.total > 1) {
         let note = Some("Each page lists other affected resources".to_owned());
@@ -293,7 +343,7 @@ fn summary_rows(enriched: &EnrichedEvent, severity: Severity, budget: &Budget) -
     rows.into_iter().map(Widget::DecoratedText).collect()
 }
 
-fn entities_section(enriched: &EnrichedEvent, budget: &Budget) -> Option<Section> {
+fn entities_section(enriched: &EnrichedEvent, now: DateTime<Utc>, budget: &Budget) -> Option<Section> {
     let event = &enriched.event;
     let from_resources;
     let entities: &[Entity] = if event.entities.is_empty() {
@@ -312,12 +362,12 @@ fn entities_section(enriched: &EnrichedEvent, budget: &Budget) -> Option<Section
     let mut widgets: Vec<Widget> = entities
         .iter()
         .take(budget.entities)
-        .map(|entity| Widget::DecoratedText(entity_row(enriched, entity, budget)))
+        .map(|entity| Widget::DecoratedText(entity_row(enriched, entity, now, budget)))
         .collect();
     let hidden = entities.len().saturating_sub(budget.entities);
     if hidden > 0 {
         let more = format!("<i>+{hidden} more — open the event in AWS Health for the full list</i>");
-        widgets.push(Widget::TextParagraph(TextParagraph { text: more }));
+        widgets.push(Widget::TextParagraph(TextParagraph::new(more)));
     }
     if widgets.is_empty() {
         return None;
@@ -326,27 +376,56 @@ fn entities_section(enriched: &EnrichedEvent, budget: &Budget) -> Option<Section
     Some(Section::collapsible(header, widgets, 3))
 }
 
-fn entity_row(enriched: &EnrichedEvent, entity: &Entity, budget: &Budget) -> DecoratedText {
-    let value = match AccountId::parse(entity.value.trim()) {
-        Some(id) => enriched.account_label(&id),
-        None => entity.value.clone(),
+/// One entity: its status and when it changed above, its `Name` tag and value (an account's name,
+/// an ARN's resource part when the ARN names the event's own account and Region), its other tags
+/// below.
+fn entity_row(enriched: &EnrichedEvent, entity: &Entity, now: DateTime<Utc>, budget: &Budget) -> DecoratedText {
+    let account = AccountId::parse(entity.value.trim());
+    let value = match &account {
+        Some(id) => enriched.account_label(id),
+        None => short_value(&enriched.event, &entity.value).to_owned(),
     };
     let (status, icon) = match &entity.status {
-        Some(EntityStatus::Impaired) => ("Impaired".to_owned(), "error"),
-        Some(EntityStatus::Unimpaired) => ("Unimpaired".to_owned(), "check_circle"),
-        Some(EntityStatus::Pending) => ("Pending".to_owned(), "schedule"),
-        Some(EntityStatus::Resolved) => ("Resolved".to_owned(), "check_circle"),
-        Some(EntityStatus::Unknown) => ("Unknown".to_owned(), "help"),
-        Some(EntityStatus::Other(other)) => (text::line(other, 40), "help"),
-        None => ("Affected".to_owned(), "dns"),
+        Some(EntityStatus::Impaired) => ("Impaired".to_owned(), Icon::material("error")),
+        Some(EntityStatus::Unimpaired) => ("Unimpaired".to_owned(), Icon::material("check_circle")),
+        Some(EntityStatus::Pending) => ("Pending".to_owned(), Icon::material("schedule")),
+        Some(EntityStatus::Resolved) => ("Resolved".to_owned(), Icon::material("check_circle")),
+        Some(EntityStatus::Unknown) => ("Unknown".to_owned(), Icon::material("help")),
+        Some(EntityStatus::Other(other)) => (text::line(other, 40), Icon::material("help")),
+        None if account.is_some() => ("Affected".to_owned(), Icon::KnownIcon(KnownIcon::Person)),
+        None => ("Affected".to_owned(), Icon::material("dns")),
     };
-    let tags = entity.tags.iter().map(|(key, value)| format!("{key}: {value}")).collect::<Vec<_>>().join(" · ");
-    let bottom = if tags.is_empty() {
-        entity.last_updated.as_ref().map(|at| format!("Updated {}", text::line(&at.to_string(), 60)))
-    } else {
-        Some(text::line(&tags, budget.value))
+    let top = match &entity.last_updated {
+        Some(at) => {
+            format!("{status} · updated {}", text::line(&at.at().map_or(at.to_string(), |t| relative(t, now)), 60))
+        }
+        None => status,
     };
-    DecoratedText::labelled(&status, text::line(&value, budget.value), Icon::material(icon)).with_bottom_label(bottom)
+    let is_name = |key: &str| key.trim().eq_ignore_ascii_case("name");
+    let name = entity.tags.iter().find(|(key, value)| is_name(key) && !value.trim().is_empty());
+    let text = match name {
+        Some((_, name)) => format!("<b>{}</b> · {}", text::line(name, budget.value), text::line(&value, budget.value)),
+        None => text::line(&value, budget.value),
+    };
+    let tags = entity
+        .tags
+        .iter()
+        .filter(|(key, _)| !is_name(key))
+        .map(|(key, value)| format!("{key}: {value}"))
+        .collect::<Vec<_>>()
+        .join(" · ");
+    let bottom = (!tags.is_empty()).then(|| text::line(&tags, budget.value));
+    DecoratedText::labelled(&top, text, icon).with_bottom_label(bottom)
+}
+
+/// `instance/i-1234567890abcdef0` for `arn:aws:ec2:us-east-1:123456789012:instance/i-…` when the
+/// ARN's Region and account are the event's own (the card shows them already); else the value.
+fn short_value<'a>(event: &HealthEvent, value: &'a str) -> &'a str {
+    let parts: Vec<&str> = value.trim().splitn(6, ':').collect();
+    let [arn, _, _, region, account, resource] = parts[..] else { return value };
+    let own_region = region.is_empty() || event.impacted_region() == Some(region);
+    let own_account = account.is_empty() || event.affected_account().is_some_and(|a| a.as_str() == account);
+    if arn == "arn" && own_region && own_account && !resource.trim().is_empty() { resource } else { value }
 }
 
 fn details_section(event: &HealthEvent, budget: &Budget) -> Option<Section> {
@@ -357,13 +436,14 @@ fn details_section(event: &HealthEvent, budget: &Budget) -> Option<Section> {
         rows.push(("Communication ID".into(), id.clone()));
     }
     if let Some(actionability) = &event.actionability {
-        rows.push(("Actionability".into(), actionability.as_str().to_owned()));
+        rows.push(("Actionability".into(), humanised(actionability.as_str())));
     }
     if !event.personas.is_empty() {
-        rows.push(("Personas".into(), event.personas.join(", ")));
+        rows.push(("Personas".into(), event.personas.iter().map(|p| humanised(p)).collect::<Vec<_>>().join(", ")));
     }
-    rows.extend(event.metadata.iter().map(|(key, value)| (key.clone(), value.clone())));
-    rows.extend(event.extra.iter().map(|(key, value)| (key.clone(), value.clone())));
+    let readable = |(key, value): (&String, &String)| (humanised(key), names::yes_no(value).to_owned());
+    rows.extend(event.metadata.iter().map(readable));
+    rows.extend(event.extra.iter().map(readable));
     if let Some(id) = &event.id {
         let source = event.source.as_deref().unwrap_or("unknown source");
         rows.push(("EventBridge event".into(), format!("{id} from {source}")));

@@ -81,6 +81,14 @@ pub fn paragraph(text: &str, max: usize) -> String {
     html
 }
 
+/// About how many lines Chat HTML takes at `width` characters a line: each `<br>` ends one, and
+/// a long line wraps. Tags count as text, which only overestimates.
+pub fn lines(html: &str, width: usize) -> u32 {
+    let width = width.max(1);
+    let count: usize = html.split("<br>").map(|line| line.chars().count().div_ceil(width).max(1)).sum();
+    u32::try_from(count).unwrap_or(u32::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -118,6 +126,12 @@ mod tests {
     #[test]
     fn cuts_on_character_boundaries() {
         assert_eq!(cut("한국어버전", 2), ("한국", 3));
+    }
+
+    #[test]
+    fn counts_breaks_and_wrapped_lines() {
+        assert_eq!(lines("one<br><br>two", 70), 3);
+        assert_eq!(lines(&"x".repeat(141), 70), 3);
     }
 
     #[test]

@@ -101,6 +101,16 @@ pub enum Widget {
 pub struct TextParagraph {
     /// Chat's HTML subset.
     pub text: String,
+    /// Lines shown before Chat's own "show more"; all when absent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_lines: Option<u32>,
+}
+
+impl TextParagraph {
+    /// Text shown whole.
+    pub fn new(text: String) -> Self {
+        Self { text, max_lines: None }
+    }
 }
 
 /// `GoogleAppsCardV1DecoratedText`.

@@ -114,7 +114,7 @@ fn render_prints_one_accepted_json_line_per_event_and_exits_0() {
     assert_eq!(out.stderr, "");
     let bodies = out.bodies();
     assert_eq!(bodies.len(), 2);
-    assert_eq!(title(&bodies[0]), "🟠 ELASTICLOADBALANCING operational issue");
+    assert_eq!(title(&bodies[0]), "🟠 Elastic Load Balancing operational issue");
     assert_eq!(title(&bodies[1]), "🟠 ECS task patching retirement");
 }
 
@@ -125,7 +125,7 @@ fn render_reads_stdin_given_a_dash() {
     assert_eq!(out.code, 0, "{out:?}");
     let bodies = out.bodies();
     assert_eq!(bodies.len(), 1);
-    assert_eq!(title(&bodies[0]), "🔵 LAMBDA operational notification");
+    assert_eq!(title(&bodies[0]), "🔵 Lambda operational notification");
 }
 
 #[test]
@@ -140,7 +140,7 @@ fn render_reads_several_files_in_order() {
     let titles: Vec<String> = out.bodies().iter().map(|b| title(b).to_owned()).collect();
     assert_eq!(
         titles,
-        ["🟠 MULTIPLE_SERVICES operational issue", "🔴 EBS volume lost", "🟠 ELASTICLOADBALANCING API issue"]
+        ["🟠 Multiple services operational issue", "🔴 EBS volume lost", "🟠 Elastic Load Balancing API issue"]
     );
 }
 
@@ -295,6 +295,80 @@ fn send_refuses_a_webhook_on_another_host_and_never_prints_its_token() {
     assert!(!out.stdout.contains(token) && !out.stderr.contains(token), "token leaked: {out:?}");
 }
 
+// preview
+
+/// The page `preview` wrote in `dir`, after checking it names its path on stdout.
+fn preview_page(out: &Run, dir: &Path) -> String {
+    let page = dir.join("preview.html");
+    assert!(out.stdout.starts_with(&page.display().to_string()), "{out:?}");
+    std::fs::read_to_string(&page).unwrap()
+}
+
+fn card_count(page: &str) -> usize {
+    page.matches("<div class=\"card\"").count()
+}
+
+#[test]
+fn preview_draws_event_files_and_body_files_on_one_page_and_exits_0() {
+    let dir = scratch("preview-events-and-bodies");
+    let rendered = run(delibird()
+        .arg("render")
+        .arg(health_fixture_path("seed-project-health105.json"))
+        .arg(health_fixture_path("seed-project-health106.json")));
+    let bodies = write(&dir, "messages.jsonl", &rendered.stdout);
+    let event = health_fixture_path("seed-project-health107.json");
+    let out = run(delibird()
+        .arg("preview")
+        .arg(&event)
+        .arg(&bodies)
+        .arg("--out")
+        .arg(&dir)
+        .args(["--now", "2024-07-17T12:00:00Z"]));
+    assert_eq!(out.code, 0, "{out:?}");
+    assert!(out.stdout.ends_with("(3 messages)\n"), "{}", out.stdout);
+    let page = preview_page(&out, &dir);
+    assert_eq!(card_count(&page), 3);
+    assert_eq!(page.matches("<section class=\"thread\">").count(), 2, "105 and 106 share one thread");
+    assert!(page.contains(&format!("data-label=\"{}:2\"", bodies.display())), "bodies are labelled by line");
+    assert!(page.contains("Sat, 20 Jul 2024 15:00 UTC (in 3 days)"), "--now pins relative times");
+    assert!(!page.contains("data-placeholder"));
+}
+
+#[test]
+fn preview_reads_stdin_given_a_dash() {
+    let dir = scratch("preview-stdin");
+    let bytes = std::fs::read(health_fixture_path("seed-project-health103.json")).unwrap();
+    let out = run_with_stdin(delibird().args(["preview", "-", "--out"]).arg(&dir), Some(&bytes));
+    assert_eq!(out.code, 0, "{out:?}");
+    assert_eq!(card_count(&preview_page(&out, &dir)), 1);
+}
+
+#[test]
+fn preview_of_an_invalid_event_exits_1_and_shows_its_degraded_card() {
+    let dir = scratch("preview-invalid-event");
+    let file = write(&dir, "invalid-event.json", invalid_event().to_string());
+    let out = run(delibird().arg("preview").arg(&file).arg("--out").arg(&dir));
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(out.stderr.contains("detail.startTime: expected a string, found a number"), "{}", out.stderr);
+    let page = preview_page(&out, &dir);
+    assert!(page.contains("EC2 instance retirement scheduled (incomplete)"));
+    assert!(page.contains("⚠ Invalid event"));
+}
+
+#[test]
+fn preview_of_an_unusable_file_exits_2_and_still_draws_the_others() {
+    let dir = scratch("preview-unusable");
+    let bad = write(&dir, "bad.json", "{not json");
+    let out = run(delibird()
+        .arg("preview")
+        .arg(&bad)
+        .arg(health_fixture_path("seed-project-health101.json"))
+        .arg("--out")
+        .arg(&dir));
+    assert_eq!(out.code, 2, "{out:?}");
+    assert_eq!(card_count(&preview_page(&out, &dir)), 1);
+}
+
 // demo
 
 /// Takes about 15 s: the local webhook, like Chat, accepts one message per second.
@@ -310,7 +384,7 @@ fn demo_posts_every_sample_and_records_bodies_google_chat_accepts() {
     let mut numbered: Vec<String> = std::fs::read_dir(&dir)
         .unwrap()
         .map(|entry| entry.unwrap().file_name().to_string_lossy().into_owned())
-        .filter(|name| name != "messages.jsonl")
+        .filter(|name| name != "messages.jsonl" && name != "preview.html")
         .collect();
     numbered.sort();
     let expected: Vec<String> = (1..=lines.len()).map(|i| format!("{i:02}.json")).collect();
@@ -321,4 +395,7 @@ fn demo_posts_every_sample_and_records_bodies_google_chat_accepts() {
         assert_accepted(&body);
     }
     assert!(out.stdout.contains(&format!("{} cards accepted by the local webhook", lines.len())), "{}", out.stdout);
+    let page = std::fs::read_to_string(dir.join("preview.html")).unwrap();
+    assert_eq!(page.matches("<div class=\"card\"").count(), lines.len(), "the preview shows every card received");
+    assert!(out.stdout.contains(&format!("{}", dir.join("preview.html").display())), "{}", out.stdout);
 }

@@ -4,13 +4,14 @@
 //! Golden files: `tests/golden/*.json` pin whole webhook bodies, compared as `serde_json::Value`.
 //! After an intended change to the cards, regenerate them with
 //! `DELIBIRD_BLESS=1 cargo test --test integration render::` (the golden tests then write the
-//! files instead of comparing) and review the diff before committing it. Nothing in a card depends
-//! on the current time, so the files stay valid.
+//! files instead of comparing) and review the diff before committing it. Relative times ("starts
+//! in 3 days") count from a fixed `now` ([`Clock::Fixed`]), so the files stay valid.
 
 use std::path::PathBuf;
 
+use chrono::{DateTime, Utc};
 use delibird::accounts::{StaticAliases, enrich};
-use delibird::card::{self, CardSettings};
+use delibird::card::{self, CardSettings, Clock};
 use delibird::envelope;
 use delibird::health::{self, AccountId};
 use either::Either;
@@ -27,14 +28,31 @@ fn aliases() -> StaticAliases {
         .collect()
 }
 
-/// One raw event through check → enrich → render; the body, after checking Google accepts it.
+/// The time most tests render at: relative times in cards count from it.
+const NOW: &str = "2024-07-17T12:00:00Z";
+
+fn at(text: &str) -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339(text).unwrap().with_timezone(&Utc)
+}
+
+/// One raw event through check → enrich → render at [`NOW`]; the body, after checking Google
+/// accepts it.
 fn render(raw: &Value) -> Value {
+    render_with(raw, &CardSettings { clock: Clock::Fixed(at(NOW)), ..CardSettings::default() })
+}
+
+/// The same at another `now`.
+fn render_at(raw: &Value, now: &str) -> Value {
+    render_with(raw, &CardSettings { clock: Clock::Fixed(at(now)), ..CardSettings::default() })
+}
+
+fn render_with(raw: &Value, settings: &CardSettings) -> Value {
     let (event, problems) = match health::check(raw) {
         Either::Left(event) => (event, None),
         Either::Right(salvaged) => (salvaged.event, Some(salvaged.errors)),
     };
     let enriched = futures::executor::block_on(enrich(event, &aliases()));
-    let message = card::render(&enriched, problems.as_ref(), &CardSettings::default());
+    let message = card::render(&enriched, problems.as_ref(), settings);
     assert_message_accepted(&message)
 }
 
@@ -206,7 +224,7 @@ fn html_in_event_text_is_escaped_everywhere_in_the_card_body() {
 
 #[test]
 fn a_named_account_shows_its_name_and_id() {
-    let body = render(&event("seed-project-health101.json"));
+    let body = render(&event("seed-project-health102.json"));
     assert_eq!(row(&body, "Account")["text"], "payments-prod (111122223333)");
     assert!(subtitle(&body).ends_with("payments-prod (111122223333)"), "{}", subtitle(&body));
 }
@@ -226,7 +244,7 @@ fn entity_values_that_are_account_ids_get_names() {
 
 #[test]
 fn an_affected_account_other_than_the_delivering_one_says_how_it_was_delivered() {
-    let mut raw = event("seed-project-health101.json");
+    let mut raw = event("seed-project-health102.json");
     raw["account"] = json!("999988887777");
     let body = render(&raw);
     let account = row(&body, "Account");
@@ -395,7 +413,8 @@ fn odd_values_from_aws_samples_are_rendered_not_rejected() {
     raw["detail"]["affectedEntities"] = json!([{"entityValue": "i-abcd1111", "status": "UPCOMING"}]);
     assert!(health::validate(&raw).is_ok());
     let body = render(&raw);
-    assert_eq!(row(&body, "Service")["text"], "AWS_EC2");
+    assert_eq!(row(&body, "Service")["text"], "EC2");
+    assert_eq!(row(&body, "Service")["bottomLabel"], "<code>AWS_EC2_HEALTH_TEST_EVENT</code>");
     assert_eq!(widgets(section(&body, "Affected resources"))[0]["decoratedText"]["topLabel"], "UPCOMING");
     assert_eq!(row(&body, "Severity")["bottomLabel"], "Scope ORGANIZATION");
 }
@@ -403,14 +422,17 @@ fn odd_values_from_aws_samples_are_rendered_not_rejected() {
 #[test]
 fn single_digit_days_parse() {
     let body = render(&event("awsdocs-backup-event-ec2-instance-store-drive-degraded.json"));
-    assert_eq!(row(&body, "Started")["text"], "Fri, 3 Jun 2022 05:01 UTC");
+    assert_eq!(row(&body, "Started")["text"], "Fri, 3 Jun 2022 05:01 UTC (2 years ago)");
 }
 
 #[test]
 fn a_weekday_that_does_not_match_the_date_parses_and_shows_the_true_weekday() {
     let raw = event("awsdocs-ec2-instance-retirement-scheduled-metadata-actionability.json");
     assert_eq!(raw["detail"]["lastUpdatedTime"], "Thu, 27 Jan 2026 13:44:13 GMT");
-    assert_eq!(row(&render(&raw), "Last updated")["text"], "Tue, 27 Jan 2026 13:44 UTC");
+    assert_eq!(
+        row(&render_at(&raw, "2026-01-27T15:00:00Z"), "Last updated")["text"],
+        "Tue, 27 Jan 2026 13:44 UTC (1 hour 15 minutes ago)"
+    );
 }
 
 #[test]
@@ -439,14 +461,160 @@ fn an_invalid_event_gets_a_degraded_card_listing_each_problem_first() {
     assert!(text.contains("could not read 2 fields"), "{text}");
     assert!(text.contains("detail.startTime: expected a string, found a number"), "{text}");
     assert!(text.contains("detail.affectedEntities[0].entityValue: required field is missing"), "{text}");
-    assert_eq!(title(&body), "🟠 EC2 instance retirement scheduled");
+    assert_eq!(title(&body), "🟠 EC2 instance retirement scheduled (incomplete)");
+}
+
+// Words a person reads
+
+#[test]
+fn titles_name_the_problem_in_words_not_codes() {
+    let titles = [
+        ("awsdocs-account-specific-elb-api-issue.json", "🟠 Elastic Load Balancing API issue"),
+        ("seed-project-health105.json", "🟠 Multiple services operational issue"),
+        ("aws-health-tools-sms-notifier-test-event.json", "🟡 EC2 health test event"),
+        ("aws-health-tools-abuse-dos-report-mock-awsmock-source.json", "🔴 Abuse: DoS report"),
+        ("aws-health-tools-risk-credentials-exposed.json", "🔴 Security risk: credentials exposed"),
+        (
+            "awsdocs-ec2-instance-retirement-scheduled-metadata-actionability.json",
+            "🟠 EC2 instance retirement scheduled",
+        ),
+        ("seed-project-health104.json", "🟡 Auto Scaling operational notification"),
+    ];
+    for (name, expected) in titles {
+        assert_eq!(title(&render(&event(name))), expected, "{name}");
+    }
+}
+
+#[test]
+fn an_open_scheduled_change_that_starts_in_three_days_says_starts_in_3_days() {
+    let raw = event("awsdocs-ec2-instance-retirement-scheduled-metadata-actionability.json");
+    assert_eq!(raw["detail"]["statusCode"], "open");
+    let body = render_at(&raw, "2026-08-24T12:00:00Z");
+    assert_eq!(row(&body, "Starts")["text"], "Thu, 27 Aug 2026 13:19 UTC (in 3 days)");
+}
+
+#[test]
+fn a_start_in_the_past_says_started_and_how_long_ago() {
+    let body = render_at(&event("seed-project-health102.json"), "2023-01-27T15:00:00Z");
+    assert_eq!(row(&body, "Started")["text"], "Fri, 27 Jan 2023 13:19 UTC (1 hour 40 minutes ago)");
+}
+
+#[test]
+fn an_upcoming_change_whose_start_is_past_says_started() {
+    let body = render_at(&event("seed-project-health107.json"), "2024-07-21T12:00:00Z");
+    assert_eq!(row(&body, "Started")["text"], "Sat, 20 Jul 2024 15:00 UTC (21 hours ago)");
+    assert_eq!(row(&body, "Ends")["text"], "Sat, 27 Jul 2024 15:00 UTC (in 6 days)");
+}
+
+#[test]
+fn a_resolved_event_says_resolved_and_how_long_it_lasted() {
+    let raw = closed(event("awsdocs-public-ec2-operational-issue-af-south-1.json"));
+    let body = render_at(&raw, "2023-01-27T10:15:00Z");
+    let status = row(&body, "Status");
+    assert_eq!(status["text"], "<font color=\"#1A73E8\"><b>Resolved</b></font> issue");
+    assert_eq!(status["startIcon"]["materialIcon"]["name"], "check_circle");
+    let ended = row(&body, "Ended");
+    assert_eq!(ended["text"], "Fri, 27 Jan 2023 09:01 UTC (1 hour 13 minutes ago)");
+    assert_eq!(ended["bottomLabel"], "Lasted 2 hours 58 minutes");
+}
+
+#[test]
+fn a_public_event_names_no_account_in_its_subtitle_and_shows_where_it_was_seen_from() {
+    let body = render(&event("seed-project-health105.json"));
+    assert_eq!(subtitle(&body), "Open issue · us-east-1 · Public event");
+    let seen = row(&body, "Seen from");
+    assert_eq!(seen["text"], "data-lake-prod (222233334444)");
+    assert_eq!(seen["bottomLabel"], "One of the accounts this public event reached");
+    assert!(sections(&body).iter().flat_map(widgets).all(|w| w["decoratedText"]["topLabel"] != "Account"));
+}
+
+#[test]
+fn a_degraded_card_says_so_in_its_title_subtitle_and_fallback_text() {
+    let body = render(&invalid_event());
+    assert!(title(&body).ends_with("(incomplete)"), "{}", title(&body));
+    assert!(subtitle(&body).starts_with("2 unreadable fields · "), "{}", subtitle(&body));
+    let fallback = body["fallbackText"].as_str().unwrap();
+    assert!(fallback.contains("(incomplete) — 2 unreadable fields"), "{fallback}");
+}
+
+#[test]
+fn an_action_required_event_says_so_under_its_severity() {
+    let body = render(&event("awsdocs-ec2-instance-retirement-scheduled-metadata-actionability.json"));
+    assert_eq!(row(&body, "Severity")["bottomLabel"], "Action required · Affects resources in this account");
+}
+
+#[test]
+fn an_entity_shows_its_status_its_name_tag_first_and_its_other_tags_below() {
+    let mut raw = event("aws-health-tools-ec2-instance-store-drive-degraded-with-tags.json");
+    raw["detail"]["affectedEntities"][0]["tags"]["Name"] = json!("web-1");
+    raw["detail"]["affectedEntities"][0]["status"] = json!("IMPAIRED");
+    raw["detail"]["affectedEntities"][0]["lastUpdatedTime"] = json!("Wed, 17 Jul 2024 09:00:00 GMT");
+    let body = render(&raw);
+    let entity = &widgets(section(&body, "Affected resources"))[0]["decoratedText"];
+    assert_eq!(entity["topLabel"], "Impaired · updated 3 hours ago");
+    assert_eq!(entity["text"], "<b>web-1</b> · i-abcd1111");
+    assert_eq!(entity["bottomLabel"], "app: my-app · stage: prod");
+    assert_eq!(entity["startIcon"]["materialIcon"]["name"], "error");
+}
+
+#[test]
+fn an_entity_arn_in_the_events_own_account_and_region_shows_its_resource() {
+    let body = render(&event("awsdocs-ec2-instance-retirement-scheduled-metadata-actionability.json"));
+    let entity = &widgets(section(&body, "Affected resources"))[0]["decoratedText"];
+    assert_eq!(entity["text"], "instance/i-1234567890abcdef0");
+    assert_eq!(entity["startIcon"]["materialIcon"]["name"], "schedule");
+}
+
+#[test]
+fn an_entity_arn_from_elsewhere_is_shown_whole() {
+    let mut raw = event("awsdocs-ec2-instance-retirement-scheduled-metadata-actionability.json");
+    let arn = "arn:aws:ec2:eu-west-1:123456789012:instance/i-0fedcba987654321";
+    raw["detail"]["affectedEntities"][0]["entityValue"] = json!(arn);
+    let body = render(&raw);
+    assert_eq!(widgets(section(&body, "Affected resources"))[0]["decoratedText"]["text"], arn);
+}
+
+#[test]
+fn metadata_and_aws_codes_in_the_details_read_as_words() {
+    let body = render(&event("awsdocs-ec2-instance-retirement-scheduled-metadata-actionability.json"));
+    assert_eq!(row(&body, "Truncated")["text"], "Yes");
+    assert_eq!(row(&body, "Actionability")["text"], "Action required");
+    assert_eq!(row(&body, "Personas")["text"], "Operations");
+}
+
+#[test]
+fn the_description_is_in_the_configured_language_else_en_us_else_the_first() {
+    let mut raw = event("seed-project-health101.json");
+    raw["detail"]["eventDescription"] = json!([
+        {"language": "ja_JP", "latestDescription": "日本語"},
+        {"language": "en_US", "latestDescription": "English"},
+        {"language": "ko_KR", "latestDescription": "한국어"},
+    ]);
+    let in_language = |raw: &Value, language: &str| {
+        let settings =
+            CardSettings { language: language.to_owned(), clock: Clock::Fixed(at(NOW)), ..CardSettings::default() };
+        description_html(&render_with(raw, &settings)).to_owned()
+    };
+    assert_eq!(in_language(&raw, "ko_KR"), "한국어");
+    assert_eq!(in_language(&raw, "fr_FR"), "English");
+    raw["detail"]["eventDescription"].as_array_mut().unwrap().remove(1);
+    assert_eq!(in_language(&raw, "fr_FR"), "日本語");
+}
+
+#[test]
+fn a_long_description_folds_behind_chats_show_more_and_a_short_one_does_not() {
+    let long = render(&event("seed-project-health107.json"));
+    assert_eq!(widgets(section(&long, "Description"))[0]["textParagraph"]["maxLines"], 12);
+    let short = render(&event("seed-project-health102.json"));
+    assert!(widgets(section(&short, "Description"))[0]["textParagraph"].get("maxLines").is_none());
 }
 
 // Golden bodies
 
 #[test]
 fn an_open_issue_renders_as_its_golden_card() {
-    assert_golden("open-issue.json", &render(&event("seed-project-health102.json")));
+    let body = render_at(&event("seed-project-health102.json"), "2023-01-27T15:00:00Z");
+    assert_golden("open-issue.json", &body);
 }
 
 #[test]
@@ -457,10 +625,10 @@ fn the_58_entity_scheduled_change_renders_as_its_golden_card() {
 #[test]
 fn a_resolved_public_event_renders_as_its_golden_card() {
     let raw = closed(event("awsdocs-public-ec2-operational-issue-af-south-1.json"));
-    assert_golden("resolved-public-event.json", &render(&raw));
+    assert_golden("resolved-public-event.json", &render_at(&raw, "2023-01-27T10:15:00Z"));
 }
 
 #[test]
 fn an_invalid_event_renders_as_its_golden_degraded_card() {
-    assert_golden("degraded-card.json", &render(&invalid_event()));
+    assert_golden("degraded-card.json", &render_at(&invalid_event(), "2026-08-24T12:00:00Z"));
 }

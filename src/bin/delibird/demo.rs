@@ -104,6 +104,9 @@ async fn demo(out: &Path) -> Result<Status, Box<dyn std::error::Error>> {
         lines.push('\n');
     }
     std::fs::write(out.join("messages.jsonl"), lines)?;
+    let bodies: Vec<(String, Value)> =
+        received.iter().enumerate().map(|(i, message)| (format!("{:02}.json", i + 1), message.body.clone())).collect();
+    let page = crate::preview::write(out, &bodies)?;
     println!(
         "\n{} cards accepted by the local webhook in {} thread(s), paced at one per second; {} answers were 429 (rate limit) and retried.",
         received.len(),
@@ -111,6 +114,7 @@ async fn demo(out: &Path) -> Result<Status, Box<dyn std::error::Error>> {
         emulator.rate_limited()
     );
     println!("Recorded webhook bodies: {}/ (one NN.json per card, all in messages.jsonl)", out.display());
+    println!("As Google Chat shows them: {} (open it in a browser)", page.display());
     Ok(status)
 }
 

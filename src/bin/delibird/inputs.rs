@@ -15,12 +15,16 @@ pub struct Input {
 
 /// Reads every input; no files means stdin.
 pub fn read_all(files: &[PathBuf]) -> Vec<Input> {
-    let stdin = [PathBuf::from("-")];
-    let files = if files.is_empty() { &stdin[..] } else { files };
-    files.iter().map(|path| read(path)).collect()
+    paths(files).iter().map(|path| parse(read(path))).collect()
 }
 
-fn read(path: &Path) -> Input {
+/// The inputs named: the files, or stdin (`-`) when there are none.
+pub fn paths(files: &[PathBuf]) -> Vec<PathBuf> {
+    if files.is_empty() { vec![PathBuf::from("-")] } else { files.to_vec() }
+}
+
+/// One input's name and bytes, or why it cannot be read.
+pub fn read(path: &Path) -> (String, Result<Vec<u8>, String>) {
     let name = path.display().to_string();
     let bytes = if name == "-" {
         let mut bytes = Vec::new();
@@ -28,9 +32,11 @@ fn read(path: &Path) -> Input {
     } else {
         std::fs::read(path)
     };
-    let records = match bytes {
-        Ok(bytes) => envelope::parse(&bytes).map_err(|error| error.to_string()),
-        Err(error) => Err(format!("cannot read: {error}")),
-    };
+    (name, bytes.map_err(|error| format!("cannot read: {error}")))
+}
+
+/// An input's records, from its bytes.
+pub fn parse((name, bytes): (String, Result<Vec<u8>, String>)) -> Input {
+    let records = bytes.and_then(|bytes| envelope::parse(&bytes).map_err(|error| error.to_string()));
     Input { name, records }
 }
