@@ -5,6 +5,7 @@
 //! |---|---|---|
 //! | `DELIBIRD_WEBHOOK_URL` | the webhook URL itself | one of the two is required to deliver |
 //! | `DELIBIRD_WEBHOOK_SECRET` | `ssm:/parameter/name` (SecureString) or a Secrets Manager ARN | |
+//! | `DELIBIRD_RULES` | routing rules: a TOML file's path, or `ssm:/parameter/name` (see [`crate::rules`]); the webhook is then optional | none: every card to the webhook |
 //! | `DELIBIRD_ALLOW_LOOPBACK_WEBHOOK` | `1`: also accept `http://127.0.0.1:PORT/…`, `http://localhost…` | off |
 //! | `DELIBIRD_ACCOUNT_ALIASES` | JSON object `{"123456789012": "name"}`, or `@path` to a file holding one | none |
 //! | `DELIBIRD_SEVERITY_CRITICAL_KEYWORDS`, `…_HIGH_KEYWORDS`, `…_WARNING_KEYWORDS` | comma-separated keywords | see `SeverityRules` |
@@ -32,6 +33,7 @@ use std::time::Duration;
 use crate::accounts::{OrgSettings, StaticAliases};
 use crate::card::{CardSettings, SeverityRules};
 use crate::dedup::Folding;
+use crate::rules::{Context, RuleSet};
 use crate::webhook::{CHAT_INTERVAL, RetryPolicy, WebhookUrl};
 
 /// Where the webhook URL comes from.
@@ -68,6 +70,17 @@ pub struct Config {
     pub folding: Folding,
     /// AWS Organizations lookups, when configured.
     pub organizations: Option<OrgLookup>,
+    /// Routing rules, when configured (read only when delivering: [`Webhook::Required`]).
+    pub rules: Option<RulesConfig>,
+}
+
+/// Where the routing rules are (`DELIBIRD_RULES`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RulesConfig {
+    /// Read from a file and compiled with the rest of the configuration.
+    Loaded(RuleSet),
+    /// In an SSM parameter, by name: read and compiled at start.
+    Ssm(String),
 }
 
 /// How to ask AWS Organizations for account names.
@@ -82,7 +95,7 @@ pub struct OrgLookup {
 /// Whether configuration must name a webhook.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Webhook {
-    /// Delivering: a webhook is required.
+    /// Delivering: a webhook is required, unless routing rules (`DELIBIRD_RULES`) name them.
     Required,
     /// Sending somewhere else (`--webhook-url`): a webhook is read if present.
     Optional,
@@ -128,7 +141,8 @@ impl Config {
         let var = |name: &str| var(name).filter(|value| !value.trim().is_empty());
         // Shared by the small parsers below, each of which may report a problem.
         let errors = std::cell::RefCell::new(Vec::new());
-        let fail = |variable: &'static str, problem: String| errors.borrow_mut().push(ConfigError { variable, problem });
+        let fail =
+            |variable: &'static str, problem: String| errors.borrow_mut().push(ConfigError { variable, problem });
 
         let allow_loopback = match var("DELIBIRD_ALLOW_LOOPBACK_WEBHOOK").as_deref().map(str::trim) {
             None | Some("0" | "false") => false,
@@ -138,6 +152,7 @@ impl Config {
                 false
             }
         };
+        let rules_var = if webhook == Webhook::Required { var("DELIBIRD_RULES") } else { None };
         let webhook_vars = if webhook == Webhook::Ignored {
             (None, None)
         } else {
@@ -165,8 +180,8 @@ impl Config {
                     None
                 }
             },
-            (None, None) if webhook == Webhook::Required => {
-                fail("DELIBIRD_WEBHOOK_URL", "required (or DELIBIRD_WEBHOOK_SECRET)".into());
+            (None, None) if webhook == Webhook::Required && rules_var.is_none() => {
+                fail("DELIBIRD_WEBHOOK_URL", "required (or DELIBIRD_WEBHOOK_SECRET, or DELIBIRD_RULES)".into());
                 None
             }
             (None, None) => None,
@@ -194,8 +209,10 @@ impl Config {
                 true
             }
         };
-        let folding =
-            Folding { backup_copies: switch("DELIBIRD_FOLD_BACKUP_COPIES"), later_pages: switch("DELIBIRD_FOLD_PAGES") };
+        let folding = Folding {
+            backup_copies: switch("DELIBIRD_FOLD_BACKUP_COPIES"),
+            later_pages: switch("DELIBIRD_FOLD_PAGES"),
+        };
         let dedup_table = var("DELIBIRD_DEDUP_TABLE").map(|table| table.trim().to_owned());
         let ou_path = switch("DELIBIRD_ACCOUNT_OU");
         let lookup = match var("DELIBIRD_ACCOUNT_LOOKUP").as_deref().map(str::trim) {
@@ -208,7 +225,10 @@ impl Config {
         };
         let role_arn = var("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN").map(|arn| arn.trim().to_owned());
         if role_arn.as_deref().is_some_and(|arn| !(arn.starts_with("arn:") && arn.contains(":role/"))) {
-            fail("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN", "expected an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)".into());
+            fail(
+                "DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN",
+                "expected an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)".into(),
+            );
         }
         let tag_keys: Vec<String> = var("DELIBIRD_ACCOUNT_TAGS")
             .map(|keys| keys.split(',').map(str::trim).filter(|k| !k.is_empty()).map(str::to_owned).collect())
@@ -259,10 +279,39 @@ impl Config {
             }
         };
         let budget = millis("DELIBIRD_ACCOUNT_LOOKUP_TIMEOUT_MS", org_defaults.budget, 60_000);
-        let organizations = lookup.then(|| OrgLookup { role_arn, settings: OrgSettings { ttl, tag_keys, ou_path, budget } });
+        let organizations =
+            lookup.then_some(OrgLookup { role_arn, settings: OrgSettings { ttl, tag_keys, ou_path, budget } });
         if cap < base {
             fail("DELIBIRD_RETRY_CAP_MS", "must not be below DELIBIRD_RETRY_BASE_MS".into());
         }
+        let rules = rules_var.and_then(|text| {
+            let text = text.trim();
+            if let Some(name) = text.strip_prefix("ssm:") {
+                if name.starts_with('/') && name.len() > 1 {
+                    return Some(RulesConfig::Ssm(name.to_owned()));
+                }
+                fail("DELIBIRD_RULES", "expected a file's path or ssm:/parameter/name".into());
+                return None;
+            }
+            let file = match std::fs::read_to_string(text) {
+                Ok(file) => file,
+                Err(error) => {
+                    fail("DELIBIRD_RULES", format!("cannot read {text}: {error}"));
+                    return None;
+                }
+            };
+            let tags = organizations.as_ref().map_or(&[][..], |lookup| &lookup.settings.tag_keys[..]);
+            let context = Context { default_webhook: source.is_some(), account_tags: Some(tags) };
+            match RuleSet::parse(&file, &context) {
+                Ok(rules) => Some(RulesConfig::Loaded(rules)),
+                Err(errors) => {
+                    for error in errors.0 {
+                        fail("DELIBIRD_RULES", format!("{text}: {error}"));
+                    }
+                    None
+                }
+            }
+        });
 
         let errors = errors.into_inner();
         if !errors.is_empty() {
@@ -272,13 +321,14 @@ impl Config {
             webhook: source,
             allow_loopback,
             aliases,
-            card: CardSettings { severity, language },
+            card: CardSettings { severity, language, clock: crate::card::Clock::System },
             retry: RetryPolicy { max_attempts, base, cap, request_timeout, deadline_margin },
             webhook_interval,
             dedup_table,
             dedup_ttl,
             folding,
             organizations,
+            rules,
         })
     }
 }
@@ -388,7 +438,10 @@ mod tests {
         assert_eq!(config.dedup_ttl, Duration::from_secs(7 * 86_400));
         assert_eq!(config.folding, Folding { backup_copies: true, later_pages: false });
         assert_eq!(config.webhook_interval, Duration::from_millis(250));
-        assert!(super::Config::from_vars(|n| (n == "DELIBIRD_FOLD_PAGES").then(|| "maybe".into()), Webhook::Optional).is_err());
+        assert!(
+            super::Config::from_vars(|n| (n == "DELIBIRD_FOLD_PAGES").then(|| "maybe".into()), Webhook::Optional)
+                .is_err()
+        );
     }
 
     #[test]
@@ -419,6 +472,40 @@ mod tests {
         let sm = config(&[("DELIBIRD_WEBHOOK_SECRET", arn)], Webhook::Required).unwrap();
         assert_eq!(sm.webhook, Some(WebhookSource::SecretsManager(arn.into())));
         assert!(config(&[("DELIBIRD_WEBHOOK_SECRET", "/no/prefix")], Webhook::Required).is_err());
+    }
+
+    fn rules_file(name: &str, text: &str) -> String {
+        let path = std::env::temp_dir().join(format!("delibird-config-{}-{name}.toml", std::process::id()));
+        std::fs::write(&path, text).unwrap();
+        path.display().to_string()
+    }
+
+    #[test]
+    fn rules_make_the_webhook_optional_and_are_compiled_with_the_rest() {
+        let path = rules_file("good", "drop_unmatched = true\n[webhooks]\noncall = \"env:HOOK\"\n");
+        let loaded = config(&[("DELIBIRD_RULES", &path)], Webhook::Required).unwrap();
+        assert!(matches!(loaded.rules, Some(RulesConfig::Loaded(_))), "{:?}", loaded.rules);
+        assert_eq!(loaded.webhook, None);
+        let ssm = config(&[("DELIBIRD_RULES", "ssm:/delibird/rules")], Webhook::Required).unwrap();
+        assert_eq!(ssm.rules, Some(RulesConfig::Ssm("/delibird/rules".into())));
+        assert_eq!(config(&[("DELIBIRD_RULES", &path)], Webhook::Ignored).unwrap().rules, None, "render ignores them");
+    }
+
+    #[test]
+    fn every_bad_rule_is_reported_with_the_other_problems() {
+        let path = rules_file(
+            "bad",
+            "drop_unmatched = true\n[[rule]]\nname = \"a\"\nwhere = \"region =\"\nwebhooks = []\n\
+             [[rule]]\nname = \"b\"\nwhere = \"delibird.account.tags.Team = 'x'\"\nwebhooks = []\n",
+        );
+        let errors =
+            config(&[("DELIBIRD_RULES", &path), ("DELIBIRD_RETRY_MAX_ATTEMPTS", "0")], Webhook::Required).unwrap_err();
+        let variables: Vec<&str> = errors.0.iter().map(|e| e.variable).collect();
+        assert_eq!(variables, ["DELIBIRD_RETRY_MAX_ATTEMPTS", "DELIBIRD_RULES", "DELIBIRD_RULES"]);
+        let shown = errors.to_string();
+        assert!(shown.contains("rule \"a\" (line 4): where, line 1, column 9: Expected: an expression"), "{shown}");
+        assert!(shown.contains("DELIBIRD_ACCOUNT_TAGS does not name Team"), "{shown}");
+        assert!(config(&[("DELIBIRD_RULES", "/no/such/rules.toml")], Webhook::Required).is_err());
     }
 
     #[test]

@@ -9,7 +9,8 @@
 //! 5. [`webhook::deliver`] posts it, retrying what a retry can fix.
 //!
 //! [`handler::handle`] runs them for a Lambda invocation; the `bootstrap` and `delibird` binaries
-//! are thin shells around this library.
+//! are thin shells around this library. Beside the pipeline, [`preview::page`] draws webhook
+//! bodies as Google Chat shows them, on a static HTML page, to look at cards before they ship.
 
 pub mod accounts;
 pub mod card;
@@ -22,6 +23,8 @@ pub mod handler;
 pub mod health;
 pub mod json_path;
 pub mod logging;
+pub mod preview;
 pub mod redrive;
+pub mod rules;
 pub mod secret;
 pub mod webhook;

@@ -67,6 +67,11 @@ pub async fn resolve_with(
     WebhookUrl::parse(&url_in(&text), allow_loopback).map_err(|source| SecretError::BadUrl { origin, source })
 }
 
+/// The text of an SSM parameter (decrypted): for a rules file kept in SSM (`DELIBIRD_RULES=ssm:/…`).
+pub async fn ssm_text(name: &str, sdk: &aws_config::SdkConfig) -> Result<String, SecretError> {
+    ssm_parameter(name, sdk).await?.ok_or_else(|| SecretError::Empty(format!("SSM parameter {name}")))
+}
+
 async fn ssm_parameter(name: &str, sdk: &aws_config::SdkConfig) -> Result<Option<String>, SecretError> {
     let client = aws_sdk_ssm::Client::new(sdk);
     let answer =

@@ -1,11 +1,12 @@
 //! The Lambda: reads configuration once, fetches the webhook URL if it is kept in SSM or Secrets
-//! Manager, builds one HTTP client, and serves invocations with `delibird::handler::handle`.
+//! Manager (and, with routing rules, every webhook they name), builds one HTTP client, and serves
+//! invocations with `delibird::handler::handle`.
 //! Bad configuration stops it before the first invocation, with every problem in one log line.
 
 use delibird::config::{Config, Webhook};
 use delibird::dedup::Store;
 use delibird::handler::{Deps, handle};
-use delibird::{logging, secret};
+use delibird::logging;
 use lambda_runtime::{Error, service_fn};
 
 #[tokio::main]
@@ -19,7 +20,7 @@ async fn main() -> Result<(), Error> {
         }
     };
     tracing::info!(
-        webhook = %deps.webhook,
+        webhook = deps.destinations(),
         account_aliases = deps.aliases.len(),
         dedup_store = match &deps.dedup {
             Store::Dynamo(store) => store.table().to_owned(),
@@ -32,7 +33,5 @@ async fn main() -> Result<(), Error> {
 
 async fn start() -> Result<Deps, Error> {
     let config = Config::from_env(Webhook::Required)?;
-    let source = config.webhook.as_ref().ok_or("DELIBIRD_WEBHOOK_URL: required")?;
-    let webhook = secret::resolve(source, config.allow_loopback).await?;
-    Ok(Deps::from_config(config, webhook).await?)
+    Ok(Deps::start(config, &|name| std::env::var(name).ok()).await?)
 }

@@ -55,7 +55,11 @@ pub trait DedupStore: Send + Sync {
     ) -> impl Future<Output = Result<Claim, StoreError>> + Send;
 
     /// Records that the claimed update was posted.
-    fn confirm(&self, notification: &Notification, now: SystemTime) -> impl Future<Output = Result<(), StoreError>> + Send;
+    fn confirm(
+        &self,
+        notification: &Notification,
+        now: SystemTime,
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Gives a claim back after a failed post, so a retry can post.
     fn release(&self, notification: &Notification) -> impl Future<Output = Result<(), StoreError>> + Send;

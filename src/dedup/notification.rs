@@ -28,6 +28,12 @@ impl Notification {
     pub fn id(&self) -> String {
         format!("{}#{}", self.key, self.fingerprint)
     }
+
+    /// The same update at the webhook named `webhook`: `key@webhook`, so that an event routed to
+    /// several spaces is posted once in each, and a retry reposts in none.
+    pub fn at(&self, webhook: &str) -> Self {
+        Self { key: format!("{}@{webhook}", self.key), fingerprint: self.fingerprint.clone() }
+    }
 }
 
 /// What to do with the copies AWS sends besides the primary one.
@@ -139,7 +145,10 @@ mod tests {
     #[test]
     fn a_new_last_updated_time_alone_is_not_a_new_update() {
         let later = [("lastUpdatedTime", json!("Fri, 27 Jan 2023 08:00:00 GMT"))];
-        assert_eq!(post(&event("PUBLIC", "111122223333", &[]), Folding::default()), post(&event("PUBLIC", "111122223333", &later), Folding::default()));
+        assert_eq!(
+            post(&event("PUBLIC", "111122223333", &[]), Folding::default()),
+            post(&event("PUBLIC", "111122223333", &later), Folding::default())
+        );
     }
 
     #[test]
@@ -151,7 +160,7 @@ mod tests {
             ("affectedEntities", json!([{"entityValue": "i-1", "status": "RESOLVED"}])),
             ("endTime", json!("Fri, 27 Jan 2023 09:00:00 GMT")),
         ] {
-            let changed = post(&event("PUBLIC", "111122223333", &[change.clone()]), Folding::default());
+            let changed = post(&event("PUBLIC", "111122223333", std::slice::from_ref(&change)), Folding::default());
             assert_eq!(changed.key, base.key, "{change:?}");
             assert_ne!(changed.fingerprint, base.fingerprint, "{change:?}");
         }

@@ -25,9 +25,15 @@ fn deps(url: &str) -> Deps {
         request_timeout: Duration::from_millis(500),
         deadline_margin: Duration::from_millis(50),
     };
-    let aliases: StaticAliases = [(AccountId::parse("111122223333").unwrap(), "payments-prod".to_owned())].into_iter().collect();
+    let aliases: StaticAliases =
+        [(AccountId::parse("111122223333").unwrap(), "payments-prod".to_owned())].into_iter().collect();
     let webhook = WebhookUrl::parse(url, true).unwrap();
-    Deps { aliases, retry, pacer: Pacer::unpaced(), ..Deps::new(http_client(Duration::from_millis(500)).unwrap(), webhook) }
+    Deps {
+        aliases,
+        retry,
+        pacer: Pacer::unpaced(),
+        ..Deps::new(http_client(Duration::from_millis(500)).unwrap(), webhook)
+    }
 }
 
 fn invocation(payload: Value) -> LambdaEvent<Value> {
@@ -38,7 +44,7 @@ fn invocation(payload: Value) -> LambdaEvent<Value> {
 async fn every_record_of_an_sns_event_is_posted() {
     let emulator = ChatEmulator::with_min_interval(Duration::ZERO).await.unwrap();
     let events = [
-        fixture("health-events/seed-project-health101.json"),
+        fixture("health-events/seed-project-health102.json"),
         fixture("health-events/seed-project-health107.json"),
         fixture("health-events/awsdocs-backup-event-ec2-instance-store-drive-degraded.json"),
     ];
@@ -51,7 +57,8 @@ async fn every_record_of_an_sns_event_is_posted() {
     for message in &received {
         assert_accepted(&message.body);
     }
-    let names: Vec<&str> = received.iter().filter_map(|r| r.body["cardsV2"][0]["card"]["header"]["subtitle"].as_str()).collect();
+    let names: Vec<&str> =
+        received.iter().filter_map(|r| r.body["cardsV2"][0]["card"]["header"]["subtitle"].as_str()).collect();
     assert!(names.iter().any(|s| s.contains("payments-prod (111122223333)")), "{names:?}");
 }
 

@@ -34,7 +34,12 @@ fn container(moto: &Moto, url: &str) -> Deps {
     };
     let dedup = Store::Dynamo(DynamoStore::new(&moto.sdk_config(), TABLE, Duration::from_secs(86_400)));
     let webhook = WebhookUrl::parse(url, true).unwrap();
-    Deps { retry, dedup, pacer: Pacer::new(Duration::from_millis(110)), ..Deps::new(http_client(Duration::from_secs(1)).unwrap(), webhook) }
+    Deps {
+        retry,
+        dedup,
+        pacer: Pacer::new(Duration::from_millis(110)),
+        ..Deps::new(http_client(Duration::from_secs(1)).unwrap(), webhook)
+    }
 }
 
 fn account(n: usize) -> String {
@@ -82,7 +87,11 @@ async fn enqueue(moto: &Moto, queue: &str, bodies: &[String]) {
     let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config());
     for (chunk_number, chunk) in bodies.chunks(10).enumerate() {
         let entries = chunk.iter().enumerate().map(|(i, body)| {
-            SendMessageBatchRequestEntry::builder().id(format!("m{chunk_number}-{i}")).message_body(body).build().unwrap()
+            SendMessageBatchRequestEntry::builder()
+                .id(format!("m{chunk_number}-{i}"))
+                .message_body(body)
+                .build()
+                .unwrap()
         });
         sqs.send_message_batch().queue_url(queue).set_entries(Some(entries.collect())).send().await.unwrap();
     }
@@ -94,21 +103,27 @@ async fn event_source_mapping(moto: Arc<Moto>, queue: String, deps: Arc<Deps>) -
     let sqs = aws_sdk_sqs::Client::new(&moto.sdk_config());
     let mut total = Summary::default();
     let mut reported = 0;
-    let mut idle = 0;
-    while idle < 3 {
+    // Like the real mapping, keep polling while any message is still in the queue, visible or
+    // not: a failed record comes back only after its visibility timeout. A generous bound stops
+    // a broken run instead of hanging it.
+    let give_up = tokio::time::Instant::now() + Duration::from_secs(180);
+    while tokio::time::Instant::now() < give_up {
         let received = sqs.receive_message().queue_url(&queue).max_number_of_messages(10).send().await.unwrap();
         let messages = received.messages.unwrap_or_default();
         if messages.is_empty() {
-            idle += 1;
+            if moto.queue_depth(&queue).await == 0 {
+                break;
+            }
             tokio::time::sleep(Duration::from_millis(300)).await;
             continue;
         }
-        idle = 0;
         let records: Vec<Value> = messages
             .iter()
-            .map(|m| json!({"messageId": m.message_id, "receiptHandle": m.receipt_handle, "body": m.body,
+            .map(|m| {
+                json!({"messageId": m.message_id, "receiptHandle": m.receipt_handle, "body": m.body,
                             "attributes": {}, "messageAttributes": {}, "md5OfBody": "", "eventSource": "aws:sqs",
-                            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:health", "awsRegion": "us-east-1"}))
+                            "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:health", "awsRegion": "us-east-1"})
+            })
             .collect();
         let response = handle(LambdaEvent::new(json!({"Records": records}), Context::default()), &deps).await.unwrap();
         let Response::Batch(batch) = response else { panic!("an SQS event is answered with batch item failures") };
@@ -116,8 +131,12 @@ async fn event_source_mapping(moto: Arc<Moto>, queue: String, deps: Arc<Deps>) -
         reported += failed.len();
         for message in &messages {
             if !failed.contains(message.message_id.as_ref().unwrap()) {
-                sqs.delete_message().queue_url(&queue).receipt_handle(message.receipt_handle.clone().unwrap()).send().await.unwrap();
-                total.posted += 0;
+                sqs.delete_message()
+                    .queue_url(&queue)
+                    .receipt_handle(message.receipt_handle.clone().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
             }
         }
         total.records += messages.len();
@@ -188,7 +207,13 @@ async fn in_sqs_mode_an_outage_reports_the_records_back_and_they_are_posted_afte
         })
         .collect();
     enqueue(&moto, &queue, &events).await;
-    let deps = Arc::new(Deps { retry: RetryPolicy { max_attempts: NonZeroU32::new(2).unwrap(), ..container(&moto, "http://127.0.0.1:9/x").retry }, ..container(&moto, &emulator.webhook_url("SPACE")) });
+    let deps = Arc::new(Deps {
+        retry: RetryPolicy {
+            max_attempts: NonZeroU32::new(2).unwrap(),
+            ..container(&moto, "http://127.0.0.1:9/x").retry
+        },
+        ..container(&moto, &emulator.webhook_url("SPACE"))
+    });
 
     emulator.set_outage(Some(500));
     let outage = tokio::spawn(event_source_mapping(moto.clone(), queue.clone(), deps.clone()));
@@ -219,7 +244,10 @@ async fn in_direct_mode_an_outage_fails_the_invocation_and_the_retry_posts_once(
 
     // Connection refused is an outage too: a container whose webhook cannot be reached.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let unreachable = Deps { pacer: Pacer::unpaced(), ..container(&moto, &format!("http://127.0.0.1:{port}/v1/spaces/S/messages?token=t")) };
+    let unreachable = Deps {
+        pacer: Pacer::unpaced(),
+        ..container(&moto, &format!("http://127.0.0.1:{port}/v1/spaces/S/messages?token=t"))
+    };
     let refused = handle(LambdaEvent::new(sns_event([&event], TOPIC), Context::default()), &unreachable).await;
     assert!(matches!(refused, Err(HandlerError::Records { undelivered: 1, .. })), "{refused:?}");
 
@@ -237,7 +265,8 @@ async fn racing_claims_on_one_update_are_won_exactly_once() {
     let moto = Moto::start();
     moto.create_dedup_table(TABLE).await;
     let store = Arc::new(DynamoStore::new(&moto.sdk_config(), TABLE, Duration::from_secs(3600)));
-    let notification = Notification { key: "health/arn:aws:health:us-east-1::event/X".into(), fingerprint: "f00d".into() };
+    let notification =
+        Notification { key: "health/arn:aws:health:us-east-1::event/X".into(), fingerprint: "f00d".into() };
 
     for round in 0..5 {
         let notification = Notification { fingerprint: format!("f00d{round}"), ..notification.clone() };

@@ -27,7 +27,12 @@ struct Org {
 async fn organization() -> Org {
     let moto = Moto::start();
     let client = aws_sdk_organizations::Client::new(&moto.sdk_config());
-    client.create_organization().feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All).send().await.unwrap();
+    client
+        .create_organization()
+        .feature_set(aws_sdk_organizations::types::OrganizationFeatureSet::All)
+        .send()
+        .await
+        .unwrap();
     let root = client.list_roots().send().await.unwrap().roots.unwrap()[0].id.clone().unwrap();
     let production = client.create_organizational_unit().parent_id(&root).name("Production").send().await.unwrap();
     let production = production.organizational_unit.unwrap().id.unwrap();
@@ -44,9 +49,19 @@ async fn organization() -> Org {
             .unwrap();
         let id = created.create_account_status.unwrap().account_id.unwrap();
         if n < 10 {
-            client.move_account().account_id(&id).source_parent_id(&root).destination_parent_id(&payments).send().await.unwrap();
-            let tags = [("Owner", format!("team-{n:02}")), ("Team", "payments".to_owned()), ("CostCenter", "42".to_owned())];
-            let tags = tags.iter().map(|(k, v)| aws_sdk_organizations::types::Tag::builder().key(*k).value(v).build().unwrap());
+            client
+                .move_account()
+                .account_id(&id)
+                .source_parent_id(&root)
+                .destination_parent_id(&payments)
+                .send()
+                .await
+                .unwrap();
+            let tags =
+                [("Owner", format!("team-{n:02}")), ("Team", "payments".to_owned()), ("CostCenter", "42".to_owned())];
+            let tags = tags
+                .iter()
+                .map(|(k, v)| aws_sdk_organizations::types::Tag::builder().key(*k).value(v).build().unwrap());
             client.tag_resource().resource_id(&id).set_tags(Some(tags.collect())).send().await.unwrap();
         }
         accounts.push(id);
@@ -94,13 +109,20 @@ async fn the_handler_puts_names_on_the_affected_account_and_on_entity_account_id
     let settings = OrgSettings { tag_keys: vec!["Owner".into()], ..OrgSettings::default() };
     let organizations = Organizations::new(&sdk_through(&proxy, &org.moto), None, settings).await;
     let webhook = WebhookUrl::parse(&emulator.webhook_url("S"), true).unwrap();
-    let deps = Deps { organizations: Some(organizations), pacer: Pacer::unpaced(), ..Deps::new(http_client(Duration::from_secs(1)).unwrap(), webhook) };
+    let deps = Deps {
+        organizations: Some(organizations),
+        pacer: Pacer::unpaced(),
+        ..Deps::new(http_client(Duration::from_secs(1)).unwrap(), webhook)
+    };
     let mut event = fixture("health-events/seed-project-health104.json");
     event["account"] = json!(org.accounts[5]);
     event["detail"]["affectedAccount"] = json!(org.accounts[5]);
     event["detail"]["affectedEntities"] = json!([{"entityValue": org.accounts[6], "status": "IMPAIRED"}]);
 
-    let response = handle(LambdaEvent::new(sns_event([&event], "arn:aws:sns:us-east-1:1:t"), Context::default()), &deps).await.unwrap();
+    let response =
+        handle(LambdaEvent::new(sns_event([&event], "arn:aws:sns:us-east-1:1:t"), Context::default()), &deps)
+            .await
+            .unwrap();
 
     assert!(matches!(response, Response::Summary(summary) if summary.posted == 1));
     let body = emulator.received()[0].body.to_string();
@@ -166,10 +188,16 @@ async fn an_unreachable_organizations_api_leaves_ids_as_ids_and_the_card_still_g
         .build();
     let organizations = Organizations::new(&moto_less, None, names_only()).await;
     let webhook = WebhookUrl::parse(&emulator.webhook_url("S"), true).unwrap();
-    let deps = Deps { organizations: Some(organizations), pacer: Pacer::unpaced(), ..Deps::new(http_client(Duration::from_secs(1)).unwrap(), webhook) };
-    let event = fixture("health-events/seed-project-health101.json");
+    let deps = Deps {
+        organizations: Some(organizations),
+        pacer: Pacer::unpaced(),
+        ..Deps::new(http_client(Duration::from_secs(1)).unwrap(), webhook)
+    };
+    // Account-specific: a public event's subtitle says "Public event" rather than the account.
+    let event = fixture("health-events/seed-project-health102.json");
 
-    let response = handle(LambdaEvent::new(sns_event([&event], "arn:aws:sns:us-east-1:1:t"), Context::default()), &deps).await;
+    let response =
+        handle(LambdaEvent::new(sns_event([&event], "arn:aws:sns:us-east-1:1:t"), Context::default()), &deps).await;
 
     assert!(matches!(response, Ok(Response::Summary(summary)) if summary.posted == 1), "{response:?}");
     let subtitle = emulator.received()[0].body["cardsV2"][0]["card"]["header"]["subtitle"].to_string();
@@ -201,10 +229,11 @@ async fn configured_names_win_over_organizations_and_a_role_can_be_assumed() {
     let organizations = Organizations::new(&sdk_through(&proxy, &org.moto), Some(role), names_only()).await;
     let aliases: StaticAliases = [(id(&org.accounts[0]), "payments-prod".to_owned())].into_iter().collect();
     let directory = Layered { first: &aliases, then: Some(&organizations) };
-    let event = validate(&json!({"account": org.accounts[0], "detail": {"eventArn": "arn:aws:health:us-east-1::event/X",
+    let event =
+        validate(&json!({"account": org.accounts[0], "detail": {"eventArn": "arn:aws:health:us-east-1::event/X",
         "eventTypeCode": "AWS_EC2_X", "affectedAccount": org.accounts[0],
         "affectedEntities": [{"entityValue": org.accounts[7]}]}}))
-    .unwrap();
+        .unwrap();
 
     let enriched = enrich(event, &directory).await;
 

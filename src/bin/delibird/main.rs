@@ -5,7 +5,7 @@
 //! - 1: some events failed validation; their degraded cards were still printed or posted, and
 //!   every error went to stderr with its file and JSON path;
 //! - 2: some input was unusable (not JSON, no event found, a record holding no event) or the
-//!   configuration or arguments are invalid;
+//!   configuration, the arguments, the query or the rules are invalid;
 //! - 3: (`send`, `redrive`, `demo`) some cards could not be delivered (`redrive` leaves their
 //!   messages in the queue).
 //!
@@ -13,6 +13,8 @@
 
 mod demo;
 mod inputs;
+mod preview;
+mod query;
 mod send;
 
 use std::path::PathBuf;
@@ -54,6 +56,43 @@ enum Command {
         #[arg(long, default_value_t = 1000)]
         max_messages: usize,
     },
+    /// Write a static HTML page (no network needed) showing each card as Google Chat shows it.
+    Preview {
+        /// Files holding events in any envelope delibird accepts (rendered as `render` does), or
+        /// webhook bodies: one JSON body, an array of them, or JSON Lines as `render` prints;
+        /// `-` or nothing reads stdin.
+        files: Vec<PathBuf>,
+        /// Where to write preview.html.
+        #[arg(long, default_value = "delibird-preview")]
+        out: PathBuf,
+        /// The time relative times ("starts in 3 days") count from, RFC 3339; default: now.
+        #[arg(long)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// Run a SQL query over the Health events in files, printing a table (or JSON Lines): select
+    /// dotted fields, WHERE, GROUP BY with COUNT(*), ORDER BY, LIMIT. Fields are those routing
+    /// rules read (detail.service, region, delibird.account.name, …); see the README's Routing.
+    Query {
+        /// The query, e.g. "SELECT detail.service, COUNT(*) AS n FROM health GROUP BY 1 ORDER BY n DESC".
+        sql: String,
+        /// Files holding events in any envelope delibird accepts; `-` or nothing reads stdin.
+        files: Vec<PathBuf>,
+        /// One JSON object per row instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show which rules each event matches and where it would go, posting nothing: a dry run of
+    /// the routing rules.
+    Route {
+        /// The rules file, or ssm:/parameter/name.
+        #[arg(long, env = "DELIBIRD_RULES")]
+        rules: String,
+        /// Files holding events in any envelope delibird accepts; `-` or nothing reads stdin.
+        files: Vec<PathBuf>,
+        /// One JSON object per event instead of a line of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Run the bundled sample events through the Lambda handler into a local webhook.
     Demo {
         /// Where to write the bodies the local webhook received.
@@ -85,6 +124,9 @@ async fn main() -> ExitCode {
         Command::Render { files } => send::render(&files).await,
         Command::Send { files, webhook_url } => send::send(&files, &webhook_url).await,
         Command::Redrive { queue_url, max_messages } => send::redrive(&queue_url, max_messages).await,
+        Command::Preview { files, out, now } => preview::run(&files, &out, now).await,
+        Command::Query { sql, files, json } => query::query(&sql, &files, json).await,
+        Command::Route { rules, files, json } => query::route(&rules, &files, json).await,
         Command::Demo { out } => demo::run(&out).await,
     };
     status.into()

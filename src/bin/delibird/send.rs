@@ -3,8 +3,9 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use delibird::accounts::{Layered, Organizations, enrich};
-use delibird::card::{event_title, render as render_card};
+use delibird::accounts::{AccountDirectory, Layered, Organizations, enrich};
+use delibird::card::wire::Message;
+use delibird::card::{CardSettings, event_title, render as render_card};
 use delibird::config::{Config, Webhook};
 use delibird::envelope::Record;
 use delibird::handler::{Deps, Outcome, deadline_of, process};
@@ -22,13 +23,7 @@ pub async fn render(files: &[PathBuf]) -> Status {
         Ok(config) => config,
         Err(error) => return usage(&error.to_string()),
     };
-    let organizations = match &config.organizations {
-        Some(lookup) => {
-            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-            Some(Organizations::new(&sdk, lookup.role_arn.as_deref(), lookup.settings.clone()).await)
-        }
-        None => None,
-    };
+    let organizations = organizations(&config).await;
     let directory = Layered { first: &config.aliases, then: organizations.as_ref() };
     let mut status = Status::Ok;
     let stdout = std::io::stdout();
@@ -36,24 +31,9 @@ pub async fn render(files: &[PathBuf]) -> Status {
     for input in read_all(files) {
         let Some(records) = usable(&input, &mut status) else { continue };
         for record in records {
-            let raw = match &record.event {
-                Ok(raw) => raw,
-                Err(error) => {
-                    eprintln!("delibird: {}: {error}", input.name);
-                    status = status.max(Status::Unusable);
-                    continue;
-                }
+            let Some(message) = card_of(&input.name, record, &directory, &config.card, &mut status).await else {
+                continue;
             };
-            let (event, problems) = match health::check(raw) {
-                Either::Left(event) => (event, None),
-                Either::Right(salvaged) => (salvaged.event, Some(salvaged.errors)),
-            };
-            if let Some(problems) = &problems {
-                report(&input.name, record, problems);
-                status = status.max(Status::Invalid);
-            }
-            let enriched = enrich(event, &directory).await;
-            let message = render_card(&enriched, problems.as_ref(), &config.card);
             let line = serde_json::to_string(&message).expect("a Message always serializes");
             if writeln!(out, "{line}").is_err() {
                 return status.max(Status::Unusable);
@@ -61,6 +41,42 @@ pub async fn render(files: &[PathBuf]) -> Status {
         }
     }
     status
+}
+
+/// The AWS Organizations directory, when configuration asks for one.
+pub async fn organizations(config: &Config) -> Option<Organizations> {
+    let lookup = config.organizations.as_ref()?;
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    Some(Organizations::new(&sdk, lookup.role_arn.as_deref(), lookup.settings.clone()).await)
+}
+
+/// The card of one record, as `render` makes it: every validation error goes to stderr and raises
+/// `status`; `None` when the record holds no event.
+pub async fn card_of(
+    name: &str,
+    record: &Record,
+    directory: &impl AccountDirectory,
+    card: &CardSettings,
+    status: &mut Status,
+) -> Option<Message> {
+    let raw = match &record.event {
+        Ok(raw) => raw,
+        Err(error) => {
+            eprintln!("delibird: {name}: {error}");
+            *status = (*status).max(Status::Unusable);
+            return None;
+        }
+    };
+    let (event, problems) = match health::check(raw) {
+        Either::Left(event) => (event, None),
+        Either::Right(salvaged) => (salvaged.event, Some(salvaged.errors)),
+    };
+    if let Some(problems) = &problems {
+        report(name, record, problems);
+        *status = (*status).max(Status::Invalid);
+    }
+    let enriched = enrich(event, directory).await;
+    Some(render_card(&enriched, problems.as_ref(), card))
 }
 
 /// Renders and posts every event, one outcome line each on stdout.
@@ -110,6 +126,8 @@ pub async fn send(files: &[PathBuf], webhook_url: &str) -> Status {
                     println!("failed\t{}\t{}\t{title}\t{error}", input.name, record.location);
                     status = status.max(Status::Undelivered);
                 }
+                // `send` posts to one webhook, without rules: these outcomes come only with rules.
+                Outcome::Dropped { .. } | Outcome::Routed { .. } => {}
             }
         }
     }
@@ -117,7 +135,7 @@ pub async fn send(files: &[PathBuf], webhook_url: &str) -> Status {
 }
 
 /// The input's records, or `None` after reporting why it is unusable.
-fn usable<'a>(input: &'a Input, status: &mut Status) -> Option<&'a [Record]> {
+pub fn usable<'a>(input: &'a Input, status: &mut Status) -> Option<&'a [Record]> {
     match &input.records {
         Ok(records) => Some(records),
         Err(error) => {
@@ -147,14 +165,9 @@ pub async fn redrive(queue_url: &str, max_messages: usize) -> Status {
         Ok(config) => config,
         Err(error) => return usage(&error.to_string()),
     };
-    let Some(source) = config.webhook.clone() else { return usage("DELIBIRD_WEBHOOK_URL: required") };
-    let webhook = match delibird::secret::resolve(&source, config.allow_loopback).await {
-        Ok(webhook) => webhook,
-        Err(error) => return usage(&delibird::logging::chain(&error)),
-    };
-    let deps = match Deps::from_config(config, webhook).await {
+    let deps = match Deps::start(config, &|name| std::env::var(name).ok()).await {
         Ok(deps) => deps,
-        Err(error) => return usage(&format!("cannot build the HTTP client: {}", error.without_url())),
+        Err(error) => return usage(&delibird::logging::chain(&error)),
     };
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     match delibird::redrive::redrive(&aws_sdk_sqs::Client::new(&sdk), queue_url, &deps, max_messages).await {

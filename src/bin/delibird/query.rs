@@ -1,0 +1,213 @@
+//! `delibird query` (SQL over event files) and `delibird route` (the routing rules' dry run). Both
+//! read events in any envelope, look at each through the same JSON view the Lambda routes on
+//! (`delibird::rules::view`: account names from `DELIBIRD_ACCOUNT_ALIASES` and, when configured,
+//! AWS Organizations; severity as on the card), and post nothing.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use delibird::accounts::{EnrichedEvent, Layered, Organizations, enrich};
+use delibird::config::{Config, Webhook};
+use delibird::health;
+use delibird::rules::{Context, Query, RuleSet, view};
+use either::Either;
+use serde_json::{Value, json};
+
+use crate::Status;
+use crate::inputs::read_all;
+
+/// Widest cell of a table, in characters: descriptions can run to kilobytes.
+const MAX_CELL_CHARS: usize = 80;
+
+/// One event's view, and where it came from.
+struct Viewed {
+    input: String,
+    location: String,
+    view: Value,
+}
+
+/// Runs `sql` over the events in `files`: a table, or one JSON object per row.
+pub async fn query(sql: &str, files: &[PathBuf], json: bool) -> Status {
+    let query = match Query::parse(sql) {
+        Ok(query) => query,
+        Err(error) => return usage(&format!("query: {error}")),
+    };
+    let mut status = Status::Ok;
+    let Some(viewed) = views(files, &mut status).await else { return Status::Unusable };
+    let rows = query.run(viewed.iter().map(|v| &v.view));
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let written = if json {
+        rows.iter().try_for_each(|row| {
+            // Written by hand to keep the columns' order (serde_json's objects sort their keys).
+            let members: Vec<String> = query
+                .headers()
+                .iter()
+                .zip(row)
+                .map(|(header, value)| format!("{}:{value}", Value::from(header.as_str())))
+                .collect();
+            writeln!(out, "{{{}}}", members.join(","))
+        })
+    } else {
+        table(&mut out, query.headers(), &rows)
+    };
+    if written.is_err() { status.max(Status::Unusable) } else { status }
+}
+
+/// Shows the rules each event matches and the webhooks it would go to.
+pub async fn route(rules: &str, files: &[PathBuf], json: bool) -> Status {
+    let config = match Config::from_env(Webhook::Ignored) {
+        Ok(config) => config,
+        Err(error) => return usage(&error.to_string()),
+    };
+    let text = match rules.trim().strip_prefix("ssm:") {
+        Some(name) => {
+            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            delibird::secret::ssm_text(name, &sdk).await.map_err(|error| delibird::logging::chain(&error))
+        }
+        None => std::fs::read_to_string(rules).map_err(|error| format!("cannot read: {error}")),
+    };
+    let text = match text {
+        Ok(text) => text,
+        Err(error) => return usage(&format!("{rules}: {error}")),
+    };
+    let default_webhook = ["DELIBIRD_WEBHOOK_URL", "DELIBIRD_WEBHOOK_SECRET"]
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|value| !value.trim().is_empty()));
+    let tags = config.organizations.as_ref().map_or(&[][..], |lookup| &lookup.settings.tag_keys[..]);
+    let rule_set = match RuleSet::parse(&text, &Context { default_webhook, account_tags: Some(tags) }) {
+        Ok(rule_set) => rule_set,
+        Err(errors) => {
+            for error in errors.0 {
+                eprintln!("delibird: {rules}: {error}");
+            }
+            return Status::Unusable;
+        }
+    };
+    let mut status = Status::Ok;
+    let Some(viewed) = views(files, &mut status).await else { return Status::Unusable };
+    for Viewed { input, location, view } in &viewed {
+        let matched = rule_set.route(view);
+        let title = view["delibird"]["title"].as_str().unwrap_or_default();
+        let line = if json {
+            json!({"input": input, "location": location, "title": title, "rules": matched.rules,
+                   "webhooks": matched.webhooks, "unmatched": matched.unmatched})
+            .to_string()
+        } else {
+            let kind = match (matched.webhooks.is_empty(), matched.unmatched) {
+                (true, _) => "dropped",
+                (false, true) => "unmatched",
+                (false, false) => "routed",
+            };
+            format!(
+                "{kind}\t{input}\t{location}\t{title}\trules={}\twebhooks={}",
+                matched.rules.join(","),
+                matched.webhooks.join(",")
+            )
+        };
+        println!("{line}");
+    }
+    status
+}
+
+/// Every event of every input as the rules see it; `None` when the configuration is unusable.
+/// Inputs and records that hold no event are reported on stderr and make the status 2.
+async fn views(files: &[PathBuf], status: &mut Status) -> Option<Vec<Viewed>> {
+    let config = match Config::from_env(Webhook::Ignored) {
+        Ok(config) => config,
+        Err(error) => {
+            eprintln!("delibird: {error}");
+            return None;
+        }
+    };
+    let organizations = match &config.organizations {
+        Some(lookup) => {
+            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            Some(Organizations::new(&sdk, lookup.role_arn.as_deref(), lookup.settings.clone()).await)
+        }
+        None => None,
+    };
+    let directory = Layered { first: &config.aliases, then: organizations.as_ref() };
+    let mut viewed = Vec::new();
+    for input in read_all(files) {
+        let records = match &input.records {
+            Ok(records) => records,
+            Err(error) => {
+                eprintln!("delibird: {}: {error}", input.name);
+                *status = (*status).max(Status::Unusable);
+                continue;
+            }
+        };
+        for record in records {
+            let raw = match &record.event {
+                Ok(raw) => raw,
+                Err(error) => {
+                    eprintln!("delibird: {}: {error}", input.name);
+                    *status = (*status).max(Status::Unusable);
+                    continue;
+                }
+            };
+            let (event, degraded) = match health::check(raw) {
+                Either::Left(event) => (event, false),
+                Either::Right(salvaged) => (salvaged.event, true),
+            };
+            let enriched: EnrichedEvent = enrich(event, &directory).await;
+            viewed.push(Viewed {
+                input: input.name.clone(),
+                location: record.location.to_string(),
+                view: view(raw, &enriched, degraded, &config.card),
+            });
+        }
+    }
+    Some(viewed)
+}
+
+/// A table: headers, a rule, one line per row, then the row count.
+fn table(out: &mut impl Write, headers: &[String], rows: &[Vec<Value>]) -> std::io::Result<()> {
+    let cells: Vec<Vec<String>> = rows.iter().map(|row| row.iter().map(cell).collect()).collect();
+    let widths: Vec<usize> = headers
+        .iter()
+        .enumerate()
+        .map(|(i, header)| {
+            cells.iter().map(|row| row[i].chars().count()).chain([header.chars().count()]).max().unwrap_or(0)
+        })
+        .collect();
+    let line = |values: Vec<&str>| {
+        let padded: Vec<String> = values
+            .iter()
+            .zip(&widths)
+            .map(|(value, width)| format!("{value}{}", " ".repeat(width - value.chars().count())))
+            .collect();
+        padded.join("  ").trim_end().to_owned()
+    };
+    writeln!(out, "{}", line(headers.iter().map(String::as_str).collect()))?;
+    writeln!(
+        out,
+        "{}",
+        line(widths.iter().map(|w| "-".repeat(*w)).collect::<Vec<_>>().iter().map(String::as_str).collect())
+    )?;
+    for row in &cells {
+        writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
+    }
+    writeln!(out, "({} row{})", rows.len(), if rows.len() == 1 { "" } else { "s" })
+}
+
+/// A value as a table shows it: text as it is (control characters as spaces), NULL empty, the
+/// rest as JSON; cut at [`MAX_CELL_CHARS`].
+fn cell(value: &Value) -> String {
+    let text = match value {
+        Value::Null => String::new(),
+        Value::String(text) => text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect(),
+        other => other.to_string(),
+    };
+    if text.chars().count() > MAX_CELL_CHARS {
+        text.chars().take(MAX_CELL_CHARS - 1).chain(['…']).collect()
+    } else {
+        text
+    }
+}
+
+fn usage(message: &str) -> Status {
+    eprintln!("delibird: {message}");
+    Status::Unusable
+}
