@@ -15,8 +15,23 @@ use crate::support::runtime_api::{Reply, RuntimeApi};
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:999988887777:delibird";
 
+/// The `bootstrap` under test: this build's, or the one `DELIBIRD_BOOTSTRAP_BIN` names, run through
+/// `DELIBIRD_BOOTSTRAP_RUNNER` when that is set. scripts/check-infra runs this module again with the
+/// arm64 release binary the Docker image ships, under `qemu-aarch64-static`.
+fn bootstrap_command() -> Command {
+    let binary = std::env::var_os("DELIBIRD_BOOTSTRAP_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_bootstrap").into());
+    match std::env::var_os("DELIBIRD_BOOTSTRAP_RUNNER") {
+        Some(runner) => {
+            let mut command = Command::new(runner);
+            command.arg(binary);
+            command
+        }
+        None => Command::new(binary),
+    }
+}
+
 fn bootstrap(api: &RuntimeApi, env: &[(&str, String)]) -> Child {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_bootstrap"));
+    let mut command = bootstrap_command();
     command
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
@@ -56,7 +71,13 @@ async fn bootstrap_answers_an_sns_invocation_after_delivering_its_card() {
     let reply = api.reply("request-1", Duration::from_secs(30)).await;
     let printed = finish(child);
 
-    assert_eq!(reply, Some(Reply::Response(json!({"records": 1, "posted": 1, "degraded": 0, "duplicates": 0, "folded": 0, "failed": 0}))), "{printed}");
+    assert_eq!(
+        reply,
+        Some(Reply::Response(
+            json!({"records": 1, "posted": 1, "degraded": 0, "duplicates": 0, "folded": 0, "failed": 0})
+        )),
+        "{printed}"
+    );
     let received = emulator.received();
     assert_eq!(received.len(), 1);
     assert_accepted(&received[0].body);
