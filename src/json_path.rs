@@ -4,7 +4,7 @@
 //! Every error delibird reports about input carries one of these, so a person can go straight to
 //! the offending field.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 /// One step into a JSON document: an object key or an array index.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -77,13 +77,35 @@ impl fmt::Display for JsonPath {
         }
         for (position, segment) in self.0.iter().enumerate() {
             match segment {
-                Segment::Key(key) if position == 0 => write!(f, "{key}")?,
-                Segment::Key(key) => write!(f, ".{key}")?,
+                Segment::Key(key) => {
+                    if position > 0 {
+                        f.write_char('.')?;
+                    }
+                    write_key(f, key)?;
+                }
                 Segment::Index(index) => write!(f, "[{index}]")?,
             }
         }
         Ok(())
     }
+}
+
+/// A key as people can read it: control and text-direction characters, which event keys may hold
+/// and which would otherwise act on the terminal or log viewer showing the path (an escape
+/// sequence, a right-to-left override), written as `\u{1b}`.
+fn write_key(f: &mut fmt::Formatter<'_>, key: &str) -> fmt::Result {
+    let hidden = |c: char| {
+        c.is_control()
+            || matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}')
+    };
+    for c in key.chars() {
+        if hidden(c) {
+            write!(f, "{}", c.escape_unicode())?;
+        } else {
+            f.write_char(c)?;
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -99,6 +121,14 @@ mod tests {
     #[test]
     fn root_displays_as_dollar() {
         assert_eq!(JsonPath::root().to_string(), "$");
+    }
+
+    #[test]
+    fn shows_control_and_direction_characters_in_keys_escaped() {
+        // Regression: a key such as "\u{1b}]0;owned\u{7}" in `eventMetadata` reached the terminal
+        // as an escape sequence in `delibird render`'s error message.
+        let path = JsonPath::root().key("detail").key("\u{1b}]0;x\u{7}\u{202E}k");
+        assert_eq!(path.to_string(), "detail.\\u{1b}]0;x\\u{7}\\u{202e}k");
     }
 
     #[test]

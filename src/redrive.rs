@@ -39,7 +39,12 @@ pub struct QueueError {
 }
 
 /// Reads `queue_url` until it is empty (or `max_messages` were read), replaying every message.
-pub async fn redrive(client: &Client, queue_url: &str, deps: &Deps, max_messages: usize) -> Result<Redriven, QueueError> {
+pub async fn redrive(
+    client: &Client,
+    queue_url: &str,
+    deps: &Deps,
+    max_messages: usize,
+) -> Result<Redriven, QueueError> {
     let mut done = Redriven::default();
     while done.messages < max_messages {
         let batch = client
@@ -49,7 +54,10 @@ pub async fn redrive(client: &Client, queue_url: &str, deps: &Deps, max_messages
             .wait_time_seconds(1)
             .send()
             .await
-            .map_err(|error| QueueError { operation: "ReceiveMessage", source: Box::new(error.into_service_error()) })?;
+            .map_err(|error| QueueError {
+                operation: "ReceiveMessage",
+                source: Box::new(error.into_service_error()),
+            })?;
         let messages = batch.messages.unwrap_or_default();
         if messages.is_empty() {
             break;
@@ -73,9 +81,9 @@ pub async fn redrive(client: &Client, queue_url: &str, deps: &Deps, max_messages
             let handled = !outcomes.is_empty() && !outcomes.iter().any(Outcome::is_failure);
             if handled {
                 if let Some(handle) = message.receipt_handle {
-                    client.delete_message().queue_url(queue_url).receipt_handle(handle).send().await.map_err(|error| {
-                        QueueError { operation: "DeleteMessage", source: Box::new(error.into_service_error()) }
-                    })?;
+                    client.delete_message().queue_url(queue_url).receipt_handle(handle).send().await.map_err(
+                        |error| QueueError { operation: "DeleteMessage", source: Box::new(error.into_service_error()) },
+                    )?;
                 }
                 done.deleted += 1;
             } else {

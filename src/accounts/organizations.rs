@@ -109,8 +109,11 @@ impl Organizations {
     pub async fn new(sdk: &aws_config::SdkConfig, role_arn: Option<&str>, settings: OrgSettings) -> Self {
         let sdk = match role_arn {
             Some(role) => {
-                let provider =
-                    aws_config::sts::AssumeRoleProvider::builder(role).session_name("delibird").configure(sdk).build().await;
+                let provider = aws_config::sts::AssumeRoleProvider::builder(role)
+                    .session_name("delibird")
+                    .configure(sdk)
+                    .build()
+                    .await;
                 sdk.to_builder()
                     .credentials_provider(aws_sdk_organizations::config::SharedCredentialsProvider::new(provider))
                     .build()
@@ -165,7 +168,11 @@ impl Organizations {
             .and_then(|parent| parent.id))
     }
 
-    async fn details(&self, id: &AccountId, ous: &mut HashMap<String, (String, Option<String>)>) -> Result<Details, ApiError> {
+    async fn details(
+        &self,
+        id: &AccountId,
+        ous: &mut HashMap<String, (String, Option<String>)>,
+    ) -> Result<Details, ApiError> {
         let mut details = Details::default();
         if self.settings.ou_path {
             let mut next = self.parent_ou(id.as_str()).await?;
@@ -174,8 +181,13 @@ impl Organizations {
                     break;
                 }
                 if !ous.contains_key(&ou) {
-                    let described =
-                        self.client.describe_organizational_unit().organizational_unit_id(&ou).send().await.map_err(api)?;
+                    let described = self
+                        .client
+                        .describe_organizational_unit()
+                        .organizational_unit_id(&ou)
+                        .send()
+                        .await
+                        .map_err(api)?;
                     let name = described.organizational_unit.and_then(|unit| unit.name).unwrap_or_else(|| ou.clone());
                     let parent = self.parent_ou(&ou).await?;
                     ous.insert(ou.clone(), (name, parent));
@@ -238,19 +250,33 @@ impl AccountDirectory for Organizations {
         let work = async {
             let mut cache = self.cache.lock().await;
             if cache.failing() {
-                tracing::debug!(accounts = ids.len(), lookup = "skipped", "Organizations failed recently; using the cache");
+                tracing::debug!(
+                    accounts = ids.len(),
+                    lookup = "skipped",
+                    "Organizations failed recently; using the cache"
+                );
                 return cache.answer(ids);
             }
             match self.refresh(&mut cache, ids).await {
                 Ok(called) => {
                     let answer = cache.answer(ids);
                     let outcome = if answer.len() < ids.len() { "miss" } else { "hit" };
-                    tracing::info!(accounts = ids.len(), named = answer.len(), lookup = outcome, called_api = called, "account names");
+                    tracing::info!(
+                        accounts = ids.len(),
+                        named = answer.len(),
+                        lookup = outcome,
+                        called_api = called,
+                        "account names"
+                    );
                     answer
                 }
                 Err(error) => {
                     cache.failed_at = Some(Instant::now());
-                    tracing::warn!(lookup = "error", error = chain(error.as_ref()), "Organizations lookup failed; ids stay ids");
+                    tracing::warn!(
+                        lookup = "error",
+                        error = chain(error.as_ref()),
+                        "Organizations lookup failed; ids stay ids"
+                    );
                     cache.answer(ids)
                 }
             }
@@ -258,7 +284,11 @@ impl AccountDirectory for Organizations {
         match tokio::time::timeout(self.settings.budget, work).await {
             Ok(answer) => answer,
             Err(_) => {
-                tracing::warn!(lookup = "timeout", budget_ms = self.settings.budget.as_millis(), "Organizations lookup too slow; ids stay ids");
+                tracing::warn!(
+                    lookup = "timeout",
+                    budget_ms = self.settings.budget.as_millis(),
+                    "Organizations lookup too slow; ids stay ids"
+                );
                 if let Ok(mut cache) = self.cache.try_lock() {
                     cache.failed_at = Some(Instant::now());
                     cache.answer(ids)

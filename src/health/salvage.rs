@@ -2,6 +2,8 @@
 //! posted instead of nothing: every wrong field is dropped (an entity or description with a wrong
 //! field is dropped whole), and missing required fields get placeholders that say so.
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use either::Either;
 use serde_json::{Map, Value, json};
 
@@ -33,13 +35,35 @@ pub fn check(raw: &Value) -> Either<HealthEvent, Salvaged> {
 pub fn salvage(raw: &Value, errors: &ValidationErrors) -> HealthEvent {
     let mut value = if raw.is_object() { raw.clone() } else { json!({}) };
     // Each array element once, however many of its fields are wrong: removing one twice would
-    // remove its valid neighbour. Highest indexes first, so removing one array element never
-    // shifts another still to remove.
-    let mut doomed: Vec<&[Segment]> = errors.errors().iter().map(|error| doomed_part(&error.path)).collect();
-    doomed.sort();
-    doomed.dedup();
-    for segments in doomed.into_iter().rev() {
+    // remove its valid neighbour. Elements are removed in one pass over their array, not one at a
+    // time: each removal shifts the rest of the array, which made salvaging an event with many
+    // invalid entities quadratic (100,000 entities, every other one invalid: 0.6 s in a release
+    // build, a minute for a million).
+    let mut members = BTreeSet::new();
+    let mut elements: BTreeMap<&[Segment], BTreeSet<usize>> = BTreeMap::new();
+    for error in errors.errors() {
+        let doomed = doomed_part(&error.path);
+        match doomed.split_last() {
+            Some((Segment::Index(index), array)) => {
+                elements.entry(array).or_default().insert(*index);
+            }
+            Some(_) => {
+                members.insert(doomed);
+            }
+            None => {}
+        }
+    }
+    for segments in members {
         drop_at(&mut value, segments);
+    }
+    for (array, indexes) in elements {
+        if let Some(Value::Array(items)) = value_at(&mut value, array) {
+            let mut index = 0;
+            items.retain(|_| {
+                index += 1;
+                !indexes.contains(&(index - 1))
+            });
+        }
     }
     let fallback_id = || {
         let id = raw.get("id").and_then(Value::as_str).filter(|id| !id.is_empty());
@@ -77,29 +101,20 @@ fn doomed_part(path: &JsonPath) -> &[Segment] {
     &segments[..cut]
 }
 
-/// Removes the array element or object member at `segments`.
+/// The value at `segments`, if there is one.
+fn value_at<'a>(value: &'a mut Value, segments: &[Segment]) -> Option<&'a mut Value> {
+    segments.iter().try_fold(value, |parent, segment| match segment {
+        Segment::Key(key) => parent.get_mut(key.as_str()),
+        Segment::Index(index) => parent.get_mut(*index),
+    })
+}
+
+/// Removes the object member at `segments`.
 fn drop_at(value: &mut Value, segments: &[Segment]) {
-    let Some((last, parents)) = segments.split_last() else {
+    let Some((Segment::Key(key), parents)) = segments.split_last() else {
         return;
     };
-    let mut parent = value;
-    for segment in parents {
-        let child = match segment {
-            Segment::Key(key) => parent.get_mut(key.as_str()),
-            Segment::Index(index) => parent.get_mut(*index),
-        };
-        match child {
-            Some(child) => parent = child,
-            None => return,
-        }
-    }
-    match (last, parent) {
-        (Segment::Key(key), Value::Object(object)) => {
-            object.remove(key);
-        }
-        (Segment::Index(index), Value::Array(items)) if *index < items.len() => {
-            items.remove(*index);
-        }
-        _ => {}
+    if let Some(Value::Object(object)) = value_at(value, parents) {
+        object.remove(key);
     }
 }

@@ -16,8 +16,8 @@ use serde::Deserialize;
 use tokio::time::Instant;
 
 use crate::card::wire::Message;
-use retry::{Backoff, Outcome, Verdict, classify};
 pub use pacer::{CHAT_INTERVAL, Pacer, TooLate};
+use retry::{Backoff, Outcome, Verdict, classify};
 pub use url::{GOOGLE_CHAT_HOST, WebhookUrl, WebhookUrlError};
 
 /// How hard to try.

@@ -35,17 +35,16 @@ pub enum WebhookUrlError {
 }
 
 impl WebhookUrl {
-    /// Accepts `https://chat.googleapis.com/…`; with `allow_loopback`, also plain-HTTP loopback
-    /// (`127.0.0.1`, `localhost`, `[::1]`) for tests and the demo.
+    /// Accepts `https://chat.googleapis.com/…`; with `allow_loopback`, also plain-HTTP
+    /// `http://127.0.0.1…` and `http://localhost…` for tests and the demo, and nothing else.
     pub fn parse(text: &str, allow_loopback: bool) -> Result<Self, WebhookUrlError> {
         let url = Url::parse(text.trim()).map_err(|_| WebhookUrlError::NotUrl)?;
         if !url.username().is_empty() || url.password().is_some() {
             return Err(WebhookUrlError::HasCredentials);
         }
         let google = url.scheme() == "https" && url.host_str() == Some(GOOGLE_CHAT_HOST) && url.port().is_none();
-        let loopback = allow_loopback
-            && url.scheme() == "http"
-            && matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        let loopback =
+            allow_loopback && url.scheme() == "http" && matches!(url.host_str(), Some("127.0.0.1" | "localhost"));
         if google || loopback { Ok(Self(url)) } else { Err(WebhookUrlError::NotGoogleChat) }
     }
 
@@ -132,6 +131,22 @@ mod tests {
         assert!(WebhookUrl::parse("http://127.0.0.1:8080/v1/spaces/A/messages", true).is_ok());
         assert!(WebhookUrl::parse("http://localhost:9/v1", true).is_ok());
         assert_eq!(WebhookUrl::parse("http://192.168.1.1/v1", true), Err(WebhookUrlError::NotGoogleChat));
+    }
+
+    #[test]
+    fn loopback_means_plain_http_to_127_0_0_1_or_localhost_and_nothing_else() {
+        for text in [
+            "https://127.0.0.1:8443/v1",
+            "https://localhost/v1",
+            "http://[::1]:8080/v1",
+            "http://127.0.0.2:8080/v1",
+            "http://0.0.0.0:8080/v1",
+            "http://localhost.example.com/v1",
+            "http://127.0.0.1.nip.io/v1",
+            "ftp://127.0.0.1/v1",
+        ] {
+            assert_eq!(WebhookUrl::parse(text, true), Err(WebhookUrlError::NotGoogleChat), "{text}");
+        }
     }
 
     #[test]

@@ -7,10 +7,34 @@ use std::sync::OnceLock;
 use serde_json::Value;
 
 const KNOWN_ICONS: &[&str] = &[
-    "AIRPLANE", "BOOKMARK", "BUS", "CAR", "CLOCK", "CONFIRMATION_NUMBER_ICON", "DESCRIPTION", "DOLLAR", "EMAIL",
-    "EVENT_SEAT", "FLIGHT_ARRIVAL", "FLIGHT_DEPARTURE", "HOTEL", "HOTEL_ROOM_TYPE", "INVITE", "MAP_PIN", "MEMBERSHIP",
-    "MULTIPLE_PEOPLE", "PERSON", "PHONE", "RESTAURANT_ICON", "SHOPPING_CART", "STAR", "STORE", "TICKET", "TRAIN",
-    "VIDEO_CAMERA", "VIDEO_PLAY",
+    "AIRPLANE",
+    "BOOKMARK",
+    "BUS",
+    "CAR",
+    "CLOCK",
+    "CONFIRMATION_NUMBER_ICON",
+    "DESCRIPTION",
+    "DOLLAR",
+    "EMAIL",
+    "EVENT_SEAT",
+    "FLIGHT_ARRIVAL",
+    "FLIGHT_DEPARTURE",
+    "HOTEL",
+    "HOTEL_ROOM_TYPE",
+    "INVITE",
+    "MAP_PIN",
+    "MEMBERSHIP",
+    "MULTIPLE_PEOPLE",
+    "PERSON",
+    "PHONE",
+    "RESTAURANT_ICON",
+    "SHOPPING_CART",
+    "STAR",
+    "STORE",
+    "TICKET",
+    "TRAIN",
+    "VIDEO_CAMERA",
+    "VIDEO_PLAY",
 ];
 
 fn validator() -> &'static jsonschema::Validator {
@@ -42,7 +66,9 @@ pub fn problems(body: &Value) -> Vec<String> {
         if widgets > 100 {
             problems.push(format!("card {i}: {widgets} widgets > 100"));
         }
-        if card["card"]["header"].is_object() && card["card"]["header"]["title"].as_str().is_none_or(|t| t.trim().is_empty()) {
+        if card["card"]["header"].is_object()
+            && card["card"]["header"]["title"].as_str().is_none_or(|t| t.trim().is_empty())
+        {
             problems.push(format!("card {i}: header title is required"));
         }
     }
@@ -66,10 +92,14 @@ fn walk(node: &Value, path: &str, problems: &mut Vec<String>) {
             {
                 problems.push(format!("{path}: unknown knownIcon {icon}"));
             }
-            if path.ends_with("/decoratedText") && map.get("text").and_then(Value::as_str).is_none_or(|t| t.trim().is_empty()) {
+            if path.ends_with("/decoratedText")
+                && map.get("text").and_then(Value::as_str).is_none_or(|t| t.trim().is_empty())
+            {
                 problems.push(format!("{path}: decoratedText without text"));
             }
-            if path.ends_with("/textParagraph") && map.get("text").and_then(Value::as_str).is_none_or(|t| t.trim().is_empty()) {
+            if path.ends_with("/textParagraph")
+                && map.get("text").and_then(Value::as_str).is_none_or(|t| t.trim().is_empty())
+            {
                 problems.push(format!("{path}: empty textParagraph"));
             }
             if let Some(link) = map.get("openLink")

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod aws_proxy;
+pub mod card_safety;
 pub mod chat_schema;
 pub mod logs;
 pub mod moto;

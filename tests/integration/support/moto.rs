@@ -15,9 +15,9 @@ pub struct Moto {
 }
 
 fn executable() -> PathBuf {
-    std::env::var_os("DELIBIRD_MOTO_SERVER").map(PathBuf::from).unwrap_or_else(|| {
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-tools/venv/bin/moto_server")
-    })
+    std::env::var_os("DELIBIRD_MOTO_SERVER")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/test-tools/venv/bin/moto_server"))
 }
 
 impl Moto {

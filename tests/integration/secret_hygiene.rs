@@ -1,0 +1,507 @@
+//! The webhook URL's key and token never leave it. Every way a delivery can fail — DNS failure,
+//! refused connection, TLS error, timeout, 4xx, 5xx, a redirect — and bad configuration, with
+//! logging at TRACE: in process (delibird's logs and its libraries', reqwest's and rustls's
+//! through the `log` bridge; every error's `Display`, `Debug` and source chain; `Debug` of what
+//! holds the URL, which is all a panic message could show), and in the `delibird` and `bootstrap`
+//! binaries as child processes with `DELIBIRD_LOG=trace` (everything they print, and the error
+//! they report to the Lambda Runtime API). No run may panic.
+//!
+//! Only `https://chat.googleapis.com/…` (and, with `DELIBIRD_ALLOW_LOOPBACK_WEBHOOK=1`, plain
+//! HTTP on loopback) is accepted, so nothing here can point delibird's own configuration at a
+//! local TLS failure. Instead the failures on Google's URL are made the way they happen in real
+//! life, without traffic leaving the machine: in process, a client whose DNS for
+//! chat.googleapis.com answers "no such host" or points at a local socket (closed, silent, or
+//! answering in plain text where TLS is expected); in the binaries, an HTTPS proxy
+//! (`HTTPS_PROXY`, which reqwest honours as AWS Lambda's environment may set it) that does not
+//! resolve, refuses, or tunnels to such a socket. HTTP errors come from a loopback server that
+//! echoes the request's URL back in its error message and its `Location`, as a careless proxy
+//! or Chat itself might.
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::num::NonZeroU32;
+use std::pin::Pin;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use delibird::config::{Config, Webhook};
+use delibird::envelope::sns_event;
+use delibird::handler::{Deps, handle};
+use delibird::logging::chain;
+use delibird::webhook::{DeliveryError, Pacer, RetryPolicy, WebhookUrl, deliver, http_client};
+use lambda_runtime::{Context, Diagnostic, LambdaEvent};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::time::Instant;
+
+use crate::support::runtime_api::{Reply, RuntimeApi};
+use crate::support::{fixture, fixtures_dir, logs};
+
+/// The secrets of the webhook URLs below: nothing may show either.
+const KEY: &str = "AIzaSyHygieneKey0w7Qm3";
+const TOKEN: &str = "hygiene-token-5b1f0c9e7d";
+
+const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:delibird-health";
+const EVENT: &str = "health-events/seed-project-health101.json";
+
+fn google_url() -> String {
+    format!("https://chat.googleapis.com/v1/spaces/AAAAhygiene/messages?key={KEY}&token={TOKEN}")
+}
+
+fn loopback_url(address: SocketAddr) -> String {
+    format!("http://{address}/v1/spaces/AAAAhygiene/messages?key={KEY}&token={TOKEN}")
+}
+
+#[track_caller]
+fn assert_clean(what: &str, text: &str) {
+    for secret in [TOKEN, KEY] {
+        assert!(!text.contains(secret), "{what} shows a secret of the webhook URL:\n{text:.5000}");
+    }
+    assert!(!text.contains("panicked"), "{what}: a panic:\n{text:.5000}");
+}
+
+// Local peers, each on its own 127.0.0.1 port.
+
+/// What a local socket does with a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Peer {
+    /// Answers in plain HTTP, as a server that does not speak TLS would.
+    PlainText,
+    /// Accepts and never answers.
+    Silent,
+}
+
+async fn behave(mut stream: TcpStream, peer: Peer, held: Arc<Mutex<Vec<TcpStream>>>) {
+    match peer {
+        Peer::PlainText => {
+            let mut buffer = [0_u8; 1024];
+            let _ = stream.read(&mut buffer).await;
+            let _ =
+                stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
+        }
+        Peer::Silent => held.lock().unwrap().push(stream),
+    }
+}
+
+/// A socket that does `peer` with every connection.
+async fn socket(peer: Peer) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let held = Arc::default();
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            tokio::spawn(behave(stream, peer, Arc::clone(&held)));
+        }
+    });
+    address
+}
+
+/// A loopback port nothing listens on.
+fn closed_port() -> SocketAddr {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
+}
+
+/// An HTTPS proxy: answers `CONNECT` with 200, then does `peer` inside the tunnel. Records the
+/// `CONNECT` request lines it saw.
+async fn https_proxy(peer: Peer) -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
+    let log = Arc::clone(&seen);
+    let held = Arc::default();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let log = Arc::clone(&log);
+            let held = Arc::clone(&held);
+            tokio::spawn(async move {
+                let Some(head) = read_head(&mut stream).await else { return };
+                log.lock().unwrap().push(head.lines().next().unwrap_or_default().to_owned());
+                let _ = stream.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").await;
+                behave(stream, peer, held).await;
+            });
+        }
+    });
+    (address, seen)
+}
+
+/// Reads an HTTP request head (up to the blank line).
+async fn read_head(stream: &mut TcpStream) -> Option<String> {
+    let mut head = Vec::new();
+    let mut byte = [0_u8; 1];
+    while !head.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).await.ok()? == 0 || head.len() > 65_536 {
+            return None;
+        }
+        head.push(byte[0]);
+    }
+    Some(String::from_utf8_lossy(&head).into_owned())
+}
+
+/// An HTTP server answering every request with `status`, echoing the request's path and query
+/// (the key and token) in a Chat-style error message and in a `Location` header.
+async fn echoing_server(status: u16) -> SocketAddr {
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let Some(head) = read_head(&mut stream).await else { return };
+                let target = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+                let length: usize = head
+                    .lines()
+                    .find_map(|line| {
+                        line.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned())
+                    })
+                    .and_then(|v| v.parse().ok())
+                    .unwrap_or(0);
+                let mut body = vec![0_u8; length];
+                let _ = stream.read_exact(&mut body).await;
+                let error = serde_json::json!({"error": {
+                    "code": status,
+                    "message": format!("Invalid request POST {target} (https://chat.googleapis.com{target})"),
+                    "status": "INVALID_ARGUMENT"
+                }})
+                .to_string();
+                let answer = format!(
+                    "HTTP/1.1 {status} Scripted\r\nContent-Type: application/json\r\nLocation: https://elsewhere.example{target}\r\n\
+                     Content-Length: {}\r\nConnection: close\r\n\r\n{error}",
+                    error.len()
+                );
+                let _ = stream.write_all(answer.as_bytes()).await;
+            });
+        }
+    });
+    address
+}
+
+// In process.
+
+/// Captures every log line at TRACE: this thread's `tracing` events (`logs::capture`), and —
+/// through a process-wide subscriber installed once, which bridges the `log` crate that reqwest
+/// and rustls write to — any line written on any thread, checked for the secrets as it is written.
+fn capture_everything() -> (logs::Captured, tracing::subscriber::DefaultGuard) {
+    #[derive(Clone)]
+    struct Detector;
+    impl std::io::Write for Detector {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            let text = String::from_utf8_lossy(buf);
+            if text.contains(TOKEN) || text.contains(KEY) {
+                LEAKED.store(true, Ordering::SeqCst);
+            }
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+    let _ = tracing_subscriber::fmt().with_max_level(tracing::Level::TRACE).with_writer(|| Detector).try_init();
+    logs::capture()
+}
+
+/// Set when a log line written outside the capturing thread showed a secret.
+static LEAKED: AtomicBool = AtomicBool::new(false);
+
+fn policy() -> RetryPolicy {
+    RetryPolicy {
+        max_attempts: NonZeroU32::new(2).unwrap(),
+        base: Duration::from_millis(1),
+        cap: Duration::from_millis(2),
+        request_timeout: Duration::from_millis(500),
+        deadline_margin: Duration::from_millis(10),
+    }
+}
+
+/// A DNS resolver for which no name exists, as when the resolver answers NXDOMAIN.
+struct NoSuchHost;
+
+impl reqwest::dns::Resolve for NoSuchHost {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let error: Box<dyn std::error::Error + Send + Sync> =
+            format!("failed to lookup address information: Name or service not known ({})", name.as_str()).into();
+        Box::pin(async move { Err(error) }) as Pin<Box<dyn Future<Output = _> + Send>>
+    }
+}
+
+/// delibird's webhook client settings (`webhook::http_client`), with name resolution replaced.
+fn client(dns: impl FnOnce(reqwest::ClientBuilder) -> reqwest::ClientBuilder) -> reqwest::Client {
+    let builder = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_millis(500))
+        .no_proxy();
+    dns(builder).build().unwrap()
+}
+
+fn resolving_chat_to(address: SocketAddr) -> reqwest::Client {
+    client(|builder| builder.resolve("chat.googleapis.com", address))
+}
+
+/// One failure path in process: `deliver` must fail with `expected` somewhere in its error
+/// chain, and the handler must report it; returns every text either showed.
+async fn fail_in_process(what: &str, client: reqwest::Client, url: &str, expected: &str) -> Vec<String> {
+    let webhook = WebhookUrl::parse(url, true).unwrap();
+    let message = {
+        let raw = fixture(EVENT);
+        let event = delibird::health::validate(&raw).unwrap();
+        let enriched = delibird::accounts::EnrichedEvent::bare(event);
+        delibird::card::render(&enriched, None, &delibird::card::CardSettings::default())
+    };
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let error = deliver(&client, &webhook, &message, &policy(), &Pacer::unpaced(), deadline)
+        .await
+        .expect_err("this path fails");
+    let shown_chain = chain(&error);
+    assert!(shown_chain.contains(expected), "{what}: expected {expected:?} in {shown_chain}");
+    let mut shown = vec![error.to_string(), format!("{error:?}"), shown_chain];
+    let (DeliveryError::Refused { last, .. }
+    | DeliveryError::Exhausted { last, .. }
+    | DeliveryError::Deadline { last, .. }) = &error;
+    shown.push(format!("{last}: {last:?}"));
+
+    let deps = Deps { retry: policy(), pacer: Pacer::unpaced(), ..Deps::new(client, webhook) };
+    let invocation = LambdaEvent::new(sns_event([&fixture(EVENT)], TOPIC), Context::default());
+    let result = handle(invocation, &deps).await;
+    shown.push(format!("{result:?}"));
+    let error = result.expect_err("the invocation fails, for Lambda to retry");
+    shown.push(chain(&error));
+    shown.push(Diagnostic::from(error).error_message);
+    shown.push(format!("{deps:?}"));
+    shown
+}
+
+#[tokio::test]
+async fn no_failure_path_shows_the_token_in_process_at_trace_level() {
+    let (captured, _guard) = capture_everything();
+    let google = google_url();
+    let mut shown = Vec::new();
+
+    let dns = client(|builder| builder.dns_resolver(Arc::new(NoSuchHost)));
+    shown.extend(fail_in_process("DNS failure", dns, &google, "Name or service not known").await);
+    let refused = resolving_chat_to(closed_port());
+    shown.extend(fail_in_process("refused connection", refused, &google, "could not connect").await);
+    let plain = resolving_chat_to(socket(Peer::PlainText).await);
+    shown.extend(fail_in_process("TLS error", plain, &google, "InvalidContentType").await);
+    let silent = resolving_chat_to(socket(Peer::Silent).await);
+    shown.extend(fail_in_process("timeout", silent, &google, "no answer within").await);
+    for status in [400, 401, 403, 404, 429, 500, 503, 302] {
+        let url = loopback_url(echoing_server(status).await);
+        let plain_client = http_client(Duration::from_millis(500)).unwrap();
+        shown.extend(fail_in_process(&format!("HTTP {status}"), plain_client, &url, &format!("HTTP {status}")).await);
+    }
+
+    let logged = captured.text();
+    assert!(!LEAKED.load(Ordering::SeqCst), "a log line on another thread showed a secret");
+    for needle in ["record failed", "webhook attempt failed", "starting new connection"] {
+        assert!(logged.contains(needle), "the failures were logged ({needle}):\n{logged:.3000}");
+    }
+    assert_clean("the TRACE log", &logged);
+    for text in &shown {
+        assert_clean("an error or a Debug output", text);
+    }
+    assert!(
+        logged.contains("<redacted>") || shown.iter().any(|t| t.contains("<redacted>")),
+        "the URL is shown redacted"
+    );
+}
+
+#[test]
+fn bad_configuration_never_quotes_the_webhook_url() {
+    let bad = [
+        format!("https://chat.googleapis.com.evil.example/v1/spaces/A/messages?key={KEY}&token={TOKEN}"),
+        format!("http://chat.googleapis.com/v1/spaces/A/messages?key={KEY}&token={TOKEN}"),
+        format!("https://chat.googleapis.com:8443/v1/spaces/A/messages?key={KEY}&token={TOKEN}"),
+        format!("https://user:{TOKEN}@chat.googleapis.com/v1/spaces/A/messages?key={KEY}"),
+        format!("chat.googleapis.com/v1/spaces/A/messages?key={KEY}&token={TOKEN}"),
+        format!("http://127.0.0.1:9/v1/spaces/A/messages?key={KEY}&token={TOKEN}"),
+        format!("https://127.0.0.1:9/v1/spaces/A/messages?key={KEY}&token={TOKEN}"),
+        format!("\u{0}{TOKEN}"),
+    ];
+    for url in &bad {
+        let vars = |name: &str| (name == "DELIBIRD_WEBHOOK_URL").then(|| url.clone());
+        let shown = match Config::from_vars(vars, Webhook::Required) {
+            Ok(config) => panic!("accepted {url:?}: {config:?}"),
+            Err(errors) => format!("{errors}\n{errors:?}"),
+        };
+        assert_clean("a configuration error", &shown);
+        if let Err(error) = WebhookUrl::parse(url, false) {
+            assert_clean("a URL error", &format!("{error}\n{error:?}"));
+        }
+    }
+    let both = |name: &str| match name {
+        "DELIBIRD_WEBHOOK_URL" => Some(google_url()),
+        "DELIBIRD_WEBHOOK_SECRET" => Some("ssm:/delibird/webhook".to_owned()),
+        _ => None,
+    };
+    assert_clean("a configuration error", &format!("{:?}", Config::from_vars(both, Webhook::Required)));
+    let good = |name: &str| (name == "DELIBIRD_WEBHOOK_URL").then(google_url);
+    let config = Config::from_vars(good, Webhook::Required).unwrap();
+    assert_clean("Config's Debug", &format!("{config:?}"));
+    let url = WebhookUrl::parse(&google_url(), false).unwrap();
+    assert_clean("WebhookUrl's Display and Debug", &format!("{url} {url:?} {}", url.redacted()));
+}
+
+// The binaries.
+
+/// `delibird send` on one event with `env` (and nothing else from this process's environment),
+/// logging at TRACE. Returns its exit code and everything it printed.
+fn delibird_send(env: &[(&str, String)], args: &[String]) -> (i32, String) {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_delibird"));
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("DELIBIRD_LOG", "trace")
+        .env("RUST_BACKTRACE", "1")
+        .env("DELIBIRD_RETRY_MAX_ATTEMPTS", "2")
+        .env("DELIBIRD_RETRY_BASE_MS", "1")
+        .env("DELIBIRD_RETRY_CAP_MS", "2")
+        .env("DELIBIRD_HTTP_TIMEOUT_MS", "500")
+        .env("DELIBIRD_WEBHOOK_INTERVAL_MS", "0")
+        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
+        .arg("send")
+        .arg(fixtures_dir().join(EVENT))
+        .args(args)
+        .stdin(Stdio::null());
+    let output = command.output().expect("delibird runs");
+    let printed = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
+    (output.status.code().expect("exited, not killed"), printed)
+}
+
+/// One failure path through `delibird send`: exit 3 (not delivered), `expected` in its output, no
+/// secret anywhere in it.
+async fn send_fails(what: &str, env: Vec<(&'static str, String)>, expected: &str) -> String {
+    let (code, printed) = tokio::task::spawn_blocking(move || delibird_send(&env, &[])).await.unwrap();
+    assert_eq!(code, 3, "{what}: exit code; output:\n{printed:.5000}");
+    assert!(printed.contains(expected), "{what}: expected {expected:?} in:\n{printed:.5000}");
+    assert!(printed.contains("TRACE") || printed.contains("DEBUG"), "{what}: logging at TRACE:\n{printed:.3000}");
+    assert_clean(what, &printed);
+    printed
+}
+
+fn via_proxy(proxy: String) -> Vec<(&'static str, String)> {
+    vec![("DELIBIRD_WEBHOOK_URL", google_url()), ("HTTPS_PROXY", proxy)]
+}
+
+fn on_loopback(address: SocketAddr) -> Vec<(&'static str, String)> {
+    vec![("DELIBIRD_WEBHOOK_URL", loopback_url(address)), ("DELIBIRD_ALLOW_LOOPBACK_WEBHOOK", "1".into())]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_failure_path_shows_the_token_in_what_delibird_send_prints_at_trace_level() {
+    let dns = via_proxy("http://no-such-proxy.delibird.invalid:3128".into());
+    send_fails("DNS failure", dns, "dns error").await;
+    send_fails("refused connection (proxy)", via_proxy(format!("http://{}", closed_port())), "could not connect").await;
+    send_fails("refused connection", on_loopback(closed_port()), "could not connect").await;
+    let (proxy, connects) = https_proxy(Peer::PlainText).await;
+    send_fails("TLS error", via_proxy(format!("http://{proxy}")), "InvalidContentType").await;
+    assert!(
+        connects.lock().unwrap().iter().all(|line| line.starts_with("CONNECT chat.googleapis.com:443 ")),
+        "the TLS session was to chat.googleapis.com: {connects:?}"
+    );
+    let (proxy, _) = https_proxy(Peer::Silent).await;
+    send_fails("timeout (TLS handshake)", via_proxy(format!("http://{proxy}")), "no answer within").await;
+    send_fails("timeout", on_loopback(socket(Peer::Silent).await), "no answer within").await;
+    for status in [400, 403, 404, 429, 500, 503, 302] {
+        send_fails(&format!("HTTP {status}"), on_loopback(echoing_server(status).await), &format!("HTTP {status}"))
+            .await;
+    }
+}
+
+#[test]
+fn bad_configuration_of_delibird_send_exits_2_without_quoting_the_url() {
+    type Env = Vec<(&'static str, String)>;
+    let cases: Vec<(Env, Vec<String>)> = vec![
+        (
+            vec![(
+                "DELIBIRD_WEBHOOK_URL",
+                google_url().replace("chat.googleapis.com", "chat.googleapis.com.evil.example"),
+            )],
+            vec![],
+        ),
+        (vec![("DELIBIRD_WEBHOOK_URL", google_url().replace("https:", "http:"))], vec![]),
+        (vec![("DELIBIRD_WEBHOOK_URL", loopback_url(closed_port()))], vec![]),
+        (
+            vec![],
+            vec!["--webhook-url".into(), format!("chat.googleapis.com/v1/spaces/A/messages?key={KEY}&token={TOKEN}")],
+        ),
+        (vec![("DELIBIRD_WEBHOOK_SECRET", google_url())], vec!["--webhook-url".into(), google_url()]),
+        (vec![("DELIBIRD_WEBHOOK_URL", google_url()), ("DELIBIRD_ALLOW_LOOPBACK_WEBHOOK", TOKEN.into())], vec![]),
+    ];
+    for (env, args) in cases {
+        let (code, printed) = delibird_send(&env, &args);
+        assert_eq!(code, 2, "{env:?} {args:?}: exit code; output:\n{printed}");
+        assert!(printed.contains("delibird: "), "an error message: {printed}");
+        assert_clean("a configuration error of delibird send", &printed);
+    }
+}
+
+/// `bootstrap` against a local Runtime API, logging at TRACE, with `env` only.
+fn bootstrap(api: &RuntimeApi, env: &[(&str, String)]) -> std::process::Child {
+    Command::new(env!("CARGO_BIN_EXE_bootstrap"))
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", api.address.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "delibird")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("DELIBIRD_LOG", "trace")
+        .env("RUST_BACKTRACE", "1")
+        .env("DELIBIRD_RETRY_MAX_ATTEMPTS", "2")
+        .env("DELIBIRD_RETRY_BASE_MS", "1")
+        .env("DELIBIRD_RETRY_CAP_MS", "2")
+        .env("DELIBIRD_HTTP_TIMEOUT_MS", "500")
+        .env("DELIBIRD_WEBHOOK_INTERVAL_MS", "0")
+        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("bootstrap starts")
+}
+
+fn printed_by(mut child: std::process::Child) -> String {
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_failure_path_shows_the_token_in_what_the_lambda_prints_or_reports() {
+    let (proxy, _) = https_proxy(Peer::PlainText).await;
+    let cases = [
+        ("TLS error", via_proxy(format!("http://{proxy}")), "InvalidContentType"),
+        ("HTTP 503", on_loopback(echoing_server(503).await), "HTTP 503"),
+        ("HTTP 403", on_loopback(echoing_server(403).await), "HTTP 403"),
+    ];
+    for (what, env, expected) in cases {
+        let api = RuntimeApi::start().await;
+        let child = bootstrap(&api, &env);
+        api.invoke("request-1", sns_event([&fixture(EVENT)], TOPIC));
+        let reply = api.reply("request-1", Duration::from_secs(30)).await;
+        let printed = printed_by(child);
+        let Some(Reply::Error(body)) = reply else {
+            panic!("{what}: expected an error reply, got {reply:?}\n{printed:.5000}")
+        };
+        assert_eq!(body["errorType"], "delibird.DeliveryFailed", "{what}: {body}");
+        assert!(printed.contains(expected), "{what}: expected {expected:?} in the logs:\n{printed:.5000}");
+        assert_clean(what, &printed);
+        assert_clean(what, &body.to_string());
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lambda_with_a_bad_webhook_url_refuses_to_start_without_quoting_it() {
+    let api = RuntimeApi::start().await;
+    let url = google_url().replace("https:", "http:");
+    let mut child = bootstrap(&api, &[("DELIBIRD_WEBHOOK_URL", url)]);
+    let status = tokio::task::spawn_blocking(move || {
+        let status = child.wait().unwrap();
+        (status, printed_by(child))
+    })
+    .await
+    .unwrap();
+    let (status, printed) = status;
+    assert!(!status.success(), "{printed}");
+    assert!(printed.contains("DELIBIRD_WEBHOOK_URL"), "{printed}");
+    assert_clean("bootstrap's start-up error", &printed);
+    assert_clean("bootstrap's init error", &format!("{:?}", api.init_errors()));
+}
