@@ -280,7 +280,11 @@ fn summary_rows(enriched: &EnrichedEvent, severity: Severity, now: DateTime<Utc>
         let (label, note) = if public {
             ("Seen from", delivered_via.or_else(|| Some("One of the accounts this public event reached".to_owned())))
         } else {
-            ("Account", delivered_via)
+            // OU path and chosen tags tell the reader whose problem it is.
+            let context = enriched.accounts.get(account).and_then(|info| info.context());
+            let context = context.map(|context| text::line(&context, budget.value));
+            let parts: Vec<String> = context.into_iter().chain(delivered_via).collect();
+            ("Account", (!parts.is_empty()).then(|| parts.join(" · ")))
         };
         let text = text::line(&enriched.account_label(account), budget.value);
         rows.push(DecoratedText::labelled(label, text, Icon::KnownIcon(KnownIcon::Person)).with_bottom_label(note));

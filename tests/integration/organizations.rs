@@ -128,6 +128,7 @@ async fn the_handler_puts_names_on_the_affected_account_and_on_entity_account_id
     let body = emulator.received()[0].body.to_string();
     assert!(body.contains(&format!("account-05 ({})", org.accounts[5])), "{body}");
     assert!(body.contains(&format!("account-06 ({})", org.accounts[6])), "{body}");
+    assert!(body.contains("OU Production / Payments · Owner: team-05"), "the account's OU path and chosen tag: {body}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
