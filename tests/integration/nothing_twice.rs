@@ -17,6 +17,7 @@ use delibird::webhook::{Pacer, RetryPolicy, WebhookUrl, http_client};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 
+use crate::support::aws_proxy::AwsProxy;
 use crate::support::chat_schema::assert_accepted;
 use crate::support::fixture;
 use crate::support::moto::Moto;
@@ -24,7 +25,7 @@ use crate::support::moto::Moto;
 const TABLE: &str = "delibird-dedup";
 const TOPIC: &str = "arn:aws:sns:us-east-1:999988887777:delibird";
 
-fn container(moto: &Moto, url: &str) -> Deps {
+fn container(dynamo: &aws_config::SdkConfig, url: &str) -> Deps {
     let retry = RetryPolicy {
         max_attempts: NonZeroU32::new(10).unwrap(),
         base: Duration::from_millis(50),
@@ -32,7 +33,7 @@ fn container(moto: &Moto, url: &str) -> Deps {
         request_timeout: Duration::from_secs(2),
         deadline_margin: Duration::from_millis(100),
     };
-    let dedup = Store::Dynamo(DynamoStore::new(&moto.sdk_config(), TABLE, Duration::from_secs(86_400)));
+    let dedup = Store::Dynamo(DynamoStore::new(dynamo, TABLE, Duration::from_secs(86_400)));
     let webhook = WebhookUrl::parse(url, true).unwrap();
     Deps {
         retry,
@@ -130,14 +131,20 @@ async fn event_source_mapping(moto: Arc<Moto>, queue: String, deps: Arc<Deps>) -
         let failed: Vec<String> = batch.batch_item_failures.iter().map(|f| f.item_identifier.clone()).collect();
         reported += failed.len();
         for message in &messages {
-            if !failed.contains(message.message_id.as_ref().unwrap()) {
-                sqs.delete_message()
+            let receipt = message.receipt_handle.clone().unwrap();
+            if failed.contains(message.message_id.as_ref().unwrap()) {
+                // Lambda leaves a failed message to reappear after the visibility timeout; the
+                // test shortens that wait to keep the run fast.
+                sqs.change_message_visibility()
                     .queue_url(&queue)
-                    .receipt_handle(message.receipt_handle.clone().unwrap())
+                    .receipt_handle(receipt)
+                    .visibility_timeout(0)
                     .send()
                     .await
                     .unwrap();
+                continue;
             }
+            sqs.delete_message().queue_url(&queue).receipt_handle(receipt).send().await.unwrap();
         }
         total.records += messages.len();
     }
@@ -156,9 +163,15 @@ fn posts_per_thread(emulator: &ChatEmulator) -> BTreeMap<String, usize> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_burst_posts_every_distinct_notification_exactly_once() {
+    // Warnings (a dedup store error, say) are printed with the test's output when it fails.
+    let _ = tracing_subscriber::fmt().with_max_level(tracing::Level::WARN).with_test_writer().try_init();
     let moto = Arc::new(Moto::start());
     moto.create_dedup_table(TABLE).await;
-    let (queue, dlq) = moto.create_queue_with_dlq("health", 5, 2).await;
+    let dynamo_proxy = AwsProxy::serialized(&moto.endpoint).await;
+    let dynamo = moto.sdk_config().to_builder().endpoint_url(&dynamo_proxy.endpoint).build();
+    // As in the collector template, the visibility timeout is far longer than an invocation: a
+    // message must not reappear while it is still being handled.
+    let (queue, dlq) = moto.create_queue_with_dlq("health", 5, 60).await;
     let emulator = ChatEmulator::with_min_interval(Duration::from_millis(100)).await.unwrap();
     let bodies = burst();
     enqueue(&moto, &queue, &bodies).await;
@@ -166,7 +179,7 @@ async fn a_burst_posts_every_distinct_notification_exactly_once() {
     // Four concurrent Lambda containers, each with its own pacer, sharing the dedup table.
     let workers: Vec<_> = (0..4)
         .map(|_| {
-            let deps = Arc::new(container(&moto, &emulator.webhook_url("SPACE")));
+            let deps = Arc::new(container(&dynamo, &emulator.webhook_url("SPACE")));
             tokio::spawn(event_source_mapping(moto.clone(), queue.clone(), deps))
         })
         .collect();
@@ -197,7 +210,9 @@ async fn a_burst_posts_every_distinct_notification_exactly_once() {
 async fn in_sqs_mode_an_outage_reports_the_records_back_and_they_are_posted_after_recovery() {
     let moto = Arc::new(Moto::start());
     moto.create_dedup_table(TABLE).await;
-    let (queue, dlq) = moto.create_queue_with_dlq("health", 20, 1).await;
+    let dynamo_proxy = AwsProxy::serialized(&moto.endpoint).await;
+    let dynamo = moto.sdk_config().to_builder().endpoint_url(&dynamo_proxy.endpoint).build();
+    let (queue, dlq) = moto.create_queue_with_dlq("health", 20, 60).await;
     let emulator = ChatEmulator::with_min_interval(Duration::from_millis(100)).await.unwrap();
     let events: Vec<String> = (0..5)
         .map(|n| {
@@ -210,9 +225,9 @@ async fn in_sqs_mode_an_outage_reports_the_records_back_and_they_are_posted_afte
     let deps = Arc::new(Deps {
         retry: RetryPolicy {
             max_attempts: NonZeroU32::new(2).unwrap(),
-            ..container(&moto, "http://127.0.0.1:9/x").retry
+            ..container(&dynamo, "http://127.0.0.1:9/x").retry
         },
-        ..container(&moto, &emulator.webhook_url("SPACE"))
+        ..container(&dynamo, &emulator.webhook_url("SPACE"))
     });
 
     emulator.set_outage(Some(500));
@@ -233,8 +248,10 @@ async fn in_sqs_mode_an_outage_reports_the_records_back_and_they_are_posted_afte
 async fn in_direct_mode_an_outage_fails_the_invocation_and_the_retry_posts_once() {
     let moto = Moto::start();
     moto.create_dedup_table(TABLE).await;
+    let dynamo_proxy = AwsProxy::serialized(&moto.endpoint).await;
+    let dynamo = moto.sdk_config().to_builder().endpoint_url(&dynamo_proxy.endpoint).build();
     let emulator = ChatEmulator::with_min_interval(Duration::ZERO).await.unwrap();
-    let deps = Deps { pacer: Pacer::unpaced(), ..container(&moto, &emulator.webhook_url("SPACE")) };
+    let deps = Deps { pacer: Pacer::unpaced(), ..container(&dynamo, &emulator.webhook_url("SPACE")) };
     let event = fixture("health-events/seed-project-health104.json");
     let invoke = || handle(LambdaEvent::new(sns_event([&event], TOPIC), Context::default()), &deps);
 
@@ -246,7 +263,7 @@ async fn in_direct_mode_an_outage_fails_the_invocation_and_the_retry_posts_once(
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let unreachable = Deps {
         pacer: Pacer::unpaced(),
-        ..container(&moto, &format!("http://127.0.0.1:{port}/v1/spaces/S/messages?token=t"))
+        ..container(&dynamo, &format!("http://127.0.0.1:{port}/v1/spaces/S/messages?token=t"))
     };
     let refused = handle(LambdaEvent::new(sns_event([&event], TOPIC), Context::default()), &unreachable).await;
     assert!(matches!(refused, Err(HandlerError::Records { undelivered: 1, .. })), "{refused:?}");
@@ -264,7 +281,9 @@ async fn in_direct_mode_an_outage_fails_the_invocation_and_the_retry_posts_once(
 async fn racing_claims_on_one_update_are_won_exactly_once() {
     let moto = Moto::start();
     moto.create_dedup_table(TABLE).await;
-    let store = Arc::new(DynamoStore::new(&moto.sdk_config(), TABLE, Duration::from_secs(3600)));
+    let dynamo_proxy = AwsProxy::serialized(&moto.endpoint).await;
+    let dynamo = moto.sdk_config().to_builder().endpoint_url(&dynamo_proxy.endpoint).build();
+    let store = Arc::new(DynamoStore::new(&dynamo, TABLE, Duration::from_secs(3600)));
     let notification =
         Notification { key: "health/arn:aws:health:us-east-1::event/X".into(), fingerprint: "f00d".into() };
 
@@ -284,7 +303,9 @@ async fn racing_claims_on_one_update_are_won_exactly_once() {
 async fn a_released_claim_can_be_taken_again_and_a_confirmed_one_cannot() {
     let moto = Moto::start();
     moto.create_dedup_table(TABLE).await;
-    let store = DynamoStore::new(&moto.sdk_config(), TABLE, Duration::from_secs(3600));
+    let dynamo_proxy = AwsProxy::serialized(&moto.endpoint).await;
+    let dynamo = moto.sdk_config().to_builder().endpoint_url(&dynamo_proxy.endpoint).build();
+    let store = DynamoStore::new(&dynamo, TABLE, Duration::from_secs(3600));
     let notification = Notification { key: "k".into(), fingerprint: "f".into() };
     let now = SystemTime::now();
 
@@ -304,9 +325,11 @@ async fn a_released_claim_can_be_taken_again_and_a_confirmed_one_cannot() {
 async fn redrive_replays_a_dead_letter_queue_and_skips_what_was_posted() {
     let moto = Moto::start();
     moto.create_dedup_table(TABLE).await;
+    let dynamo_proxy = AwsProxy::serialized(&moto.endpoint).await;
+    let dynamo = moto.sdk_config().to_builder().endpoint_url(&dynamo_proxy.endpoint).build();
     let (_, dlq) = moto.create_queue_with_dlq("health", 3, 30).await;
     let emulator = ChatEmulator::with_min_interval(Duration::ZERO).await.unwrap();
-    let deps = Deps { pacer: Pacer::unpaced(), ..container(&moto, &emulator.webhook_url("SPACE")) };
+    let deps = Deps { pacer: Pacer::unpaced(), ..container(&dynamo, &emulator.webhook_url("SPACE")) };
     let first = fixture("health-events/seed-project-health101.json");
     let second = fixture("health-events/seed-project-health107.json");
     let third = fixture("health-events/awsdocs-account-specific-elb-api-issue.json");

@@ -18,6 +18,8 @@ struct Shared {
     client: reqwest::Client,
     calls: Arc<Mutex<BTreeMap<String, usize>>>,
     delay: Arc<Mutex<Duration>>,
+    /// Held around each forwarded request when requests are serialized.
+    one_at_a_time: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 /// A running proxy on 127.0.0.1.
@@ -31,11 +33,24 @@ pub struct AwsProxy {
 impl AwsProxy {
     /// Starts a proxy forwarding to `upstream` (moto's endpoint).
     pub async fn start(upstream: &str) -> Self {
+        Self::launch(upstream, None).await
+    }
+
+    /// Starts a proxy that forwards one request at a time. moto's server handles requests on
+    /// threads without a lock around a conditional write's check and write, so under load two
+    /// racing `PutItem`s can both succeed, which DynamoDB never allows; serialized, moto keeps
+    /// DynamoDB's guarantee and the tests test delibird rather than the emulator.
+    pub async fn serialized(upstream: &str) -> Self {
+        Self::launch(upstream, Some(Arc::default())).await
+    }
+
+    async fn launch(upstream: &str, one_at_a_time: Option<Arc<tokio::sync::Mutex<()>>>) -> Self {
         let shared = Shared {
             upstream: upstream.to_owned(),
             client: reqwest::Client::new(),
             calls: Arc::default(),
             delay: Arc::default(),
+            one_at_a_time,
         };
         let app = axum::Router::new().fallback(forward).with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -90,6 +105,10 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
     *shared.calls.lock().unwrap().entry(operation(&request, &body)).or_default() += 1;
     let delay = *shared.delay.lock().unwrap();
     tokio::time::sleep(delay).await;
+    let _turn = match &shared.one_at_a_time {
+        Some(lock) => Some(lock.lock().await),
+        None => None,
+    };
     let url = format!("{}{}", shared.upstream, parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/"));
     let mut upstream = shared.client.request(parts.method.clone(), url).body(body);
     for (name, value) in &parts.headers {
