@@ -503,9 +503,11 @@ async fn a_hundred_thousand_entities_are_counted_and_cut() {
 }
 
 #[tokio::test]
-async fn a_hundred_thousand_entities_half_of_them_invalid_make_a_degraded_card_in_linear_time() {
-    // Regression: salvaging removed each invalid array element on its own, shifting the rest of
-    // the array every time: quadratic in the entities (seconds here, minutes for a million).
+async fn a_hundred_thousand_entities_half_of_them_invalid_make_a_degraded_card_listing_the_valid_half() {
+    // Regression (quadratic salvage): each invalid array element was removed on its own, shifting
+    // the rest of the array every time. The time is printed, not asserted; the watchdog catches a
+    // return to quadratic time only for far larger inputs (300,000 entities took 13 s in a release
+    // build, 2 s since).
     let entities: Vec<Value> = (0..100_000)
         .map(|i| if i % 2 == 0 { json!({"entityValue": i}) } else { json!({"entityValue": format!("i-{i:017x}")}) })
         .collect();
