@@ -292,7 +292,9 @@ async fn no_failure_path_shows_the_token_in_process_at_trace_level() {
 
     let logged = captured.text();
     assert!(!LEAKED.load(Ordering::SeqCst), "a log line on another thread showed a secret");
-    for needle in ["record failed", "webhook attempt failed", "starting new connection"] {
+    // The HTTP stack's own TRACE lines are in the capture too (which of them appear depends on
+    // timing, so only their target is looked for).
+    for needle in ["record failed", "webhook attempt failed", "\"target\":\"hyper_util"] {
         assert!(logged.contains(needle), "the failures were logged ({needle}):\n{logged:.3000}");
     }
     assert_clean("the TRACE log", &logged);
