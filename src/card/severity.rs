@@ -99,8 +99,26 @@ impl SeverityRules {
 }
 
 /// Upper case, `_` and runs of whitespace as one space: `volume_lost` and `Volume lost` match.
+/// One pass into one string: it runs over the whole description of every card.
 fn normalise(text: &str) -> String {
-    text.to_uppercase().replace('_', " ").split_whitespace().collect::<Vec<_>>().join(" ")
+    let mut normalised = String::with_capacity(text.len());
+    let mut gap = false;
+    for c in text.chars() {
+        if c == '_' || c.is_whitespace() {
+            gap = true;
+            continue;
+        }
+        if gap && !normalised.is_empty() {
+            normalised.push(' ');
+        }
+        gap = false;
+        if c.is_ascii() {
+            normalised.push(c.to_ascii_uppercase());
+        } else {
+            normalised.extend(c.to_uppercase());
+        }
+    }
+    normalised
 }
 
 /// The severity of an event. A closed event is always `Info`: it is resolved.
@@ -140,4 +158,18 @@ fn intrinsic(event: &HealthEvent) -> Severity {
         Some(Category::AccountNotification) | None => Severity::Info,
     };
     from_actionability.max(from_category)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::normalise;
+
+    #[test]
+    fn normalising_in_one_pass_reads_text_as_the_plain_definition_does() {
+        let plain = |text: &str| text.to_uppercase().replace('_', " ").split_whitespace().collect::<Vec<_>>().join(" ");
+        for text in ["volume_lost", "  Volume \t lost__now_ ", "straße_ß", "한국어 _버전\n end", "", "___", "ǆ x"]
+        {
+            assert_eq!(normalise(text), plain(text), "{text:?}");
+        }
+    }
 }
