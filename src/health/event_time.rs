@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 
 /// A time from an event: parsed when possible, else the raw text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,6 +23,9 @@ impl EventTime {
             return Self::At(at.with_timezone(&Utc));
         }
         let without_weekday = trimmed.split_once(", ").map_or(trimmed, |(_, rest)| rest);
+        if let Some(at) = parse_health(without_weekday) {
+            return Self::At(at);
+        }
         ["%d %b %Y %H:%M:%S GMT", "%d %b %Y %H:%M:%S UTC", "%d %b %Y %H:%M:%S %z"]
             .iter()
             .find_map(|format| parse_naive_or_offset(without_weekday, format))
@@ -36,6 +39,32 @@ impl EventTime {
             Self::Unparsed(_) => None,
         }
     }
+}
+
+/// `27 Jan 2023 06:02:51 GMT` (or `UTC`), the form of nearly every Health time, read without
+/// chrono's format-string interpreter: a page of 1,000 entities holds 1,000 of them, and this is
+/// several times faster. Anything else, even a variant chrono accepts, is `None` and goes to the
+/// general formats, so the result never differs from theirs.
+fn parse_health(text: &str) -> Option<DateTime<Utc>> {
+    fn number<T: std::str::FromStr>(digits: &str, widths: std::ops::RangeInclusive<usize>) -> Option<T> {
+        let plain = widths.contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit());
+        plain.then(|| digits.parse().ok()).flatten()
+    }
+    const MONTHS: [&str; 12] = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+    let mut parts = text.split(' ');
+    let (day, month, year, time, zone) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || !matches!(zone, "GMT" | "UTC") {
+        return None;
+    }
+    let month = MONTHS.iter().position(|name| name.eq_ignore_ascii_case(month))?;
+    let mut clock = time.split(':');
+    let (hour, minute, second) = (clock.next()?, clock.next()?, clock.next()?);
+    if clock.next().is_some() {
+        return None;
+    }
+    let date = NaiveDate::from_ymd_opt(number(year, 4..=4)?, u32::try_from(month + 1).ok()?, number(day, 1..=2)?)?;
+    let at = date.and_hms_opt(number(hour, 2..=2)?, number(minute, 2..=2)?, number(second, 2..=2)?)?;
+    Some(at.and_utc())
 }
 
 fn parse_naive_or_offset(text: &str, format: &str) -> Option<DateTime<Utc>> {
@@ -76,6 +105,34 @@ mod tests {
     #[test]
     fn ignores_a_weekday_that_does_not_match_the_date() {
         assert_eq!(at("Thu, 27 Jan 2026 13:44:13 GMT"), "2026-01-27T13:44:13+00:00");
+    }
+
+    #[test]
+    fn the_fast_path_reads_what_the_general_formats_read() {
+        let samples = [
+            "27 Jan 2023 06:02:51 GMT",
+            "2 Jun 2022 00:02:24 UTC",
+            "29 feb 2024 23:59:59 GMT",
+            "29 Feb 2023 10:00:00 GMT",
+            "31 Apr 2024 10:00:00 GMT",
+            "27 Jan 2023 24:00:00 GMT",
+            "27 Jan 2023 06:02:60 GMT",
+            "27 Jan 2023 6:02:51 GMT",
+            "027 Jan 2023 06:02:51 GMT",
+            "+2 Jun 2022 00:02:24 GMT",
+            "27 January 2023 06:02:51 GMT",
+            "27 Jan 2023 06:02:51 PST",
+            "27 Jan 2023 06:02:51 GMT extra",
+        ];
+        for text in samples {
+            let general = ["%d %b %Y %H:%M:%S GMT", "%d %b %Y %H:%M:%S UTC"]
+                .iter()
+                .find_map(|format| NaiveDateTime::parse_from_str(text, format).ok().map(|naive| naive.and_utc()));
+            if let Some(fast) = parse_health(text) {
+                assert_eq!(Some(fast), general, "{text}");
+            }
+        }
+        assert!(parse_health("27 Jan 2023 06:02:51 GMT").is_some());
     }
 
     #[test]
