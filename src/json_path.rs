@@ -70,6 +70,43 @@ impl JsonPath {
     }
 }
 
+/// A path being walked, written out as a [`JsonPath`] only when one is needed (for an error):
+/// validating an event walks thousands of paths and reports few, so the steps borrow instead of
+/// allocating.
+#[derive(Debug, Clone, Copy)]
+pub enum PathRef<'a> {
+    /// Where the walk started.
+    At(&'a JsonPath),
+    /// An object member below a path.
+    Key(&'a PathRef<'a>, &'a str),
+    /// An array element below a path.
+    Index(&'a PathRef<'a>, usize),
+}
+
+impl PathRef<'_> {
+    /// The path written out.
+    pub fn to_path(&self) -> JsonPath {
+        match self {
+            Self::At(path) => (*path).clone(),
+            Self::Key(parent, key) => {
+                let mut path = parent.to_path();
+                path.0.push(Segment::Key((*key).to_owned()));
+                path
+            }
+            Self::Index(parent, index) => {
+                let mut path = parent.to_path();
+                path.0.push(Segment::Index(*index));
+                path
+            }
+        }
+    }
+
+    /// The path of a member below this one, written out.
+    pub fn key(&self, key: &str) -> JsonPath {
+        PathRef::Key(self, key).to_path()
+    }
+}
+
 impl fmt::Display for JsonPath {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.0.is_empty() {
@@ -129,6 +166,14 @@ mod tests {
         // as an escape sequence in `delibird render`'s error message.
         let path = JsonPath::root().key("detail").key("\u{1b}]0;x\u{7}\u{202E}k");
         assert_eq!(path.to_string(), "detail.\\u{1b}]0;x\\u{7}\\u{202e}k");
+    }
+
+    #[test]
+    fn a_path_ref_writes_out_the_path_it_walked() {
+        let root = JsonPath::root().key("detail");
+        let list = PathRef::Key(&PathRef::At(&root), "affectedEntities");
+        let entity = PathRef::Index(&list, 3);
+        assert_eq!(entity.key("status"), root.key("affectedEntities").index(3).key("status"));
     }
 
     #[test]

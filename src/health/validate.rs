@@ -15,7 +15,7 @@ use super::{
     AccountId, Actionability, Category, Description, Entity, EntityStatus, EventArn, EventTime, HealthEvent, Page,
     Scope, Status,
 };
-use crate::json_path::JsonPath;
+use crate::json_path::{JsonPath, PathRef};
 
 /// Keys of `detail` that delibird reads; any other key is kept in [`HealthEvent::extra`].
 const KNOWN_DETAIL_KEYS: &[&str] = &[
@@ -125,9 +125,10 @@ impl<T> Lift<T> for Result<T, FieldError> {
 
 /// Validates one EventBridge-shaped Health event, reporting every wrong field at once.
 pub fn validate(event: &Value) -> Result<HealthEvent, ValidationErrors> {
-    let root = JsonPath::root();
+    let root_path = JsonPath::root();
+    let root = PathRef::At(&root_path);
     let Value::Object(top) = event else {
-        return Err(ValidationErrors(vec![wrong_type(root, "an object", event)]));
+        return Err(ValidationErrors(vec![wrong_type(root_path, "an object", event)]));
     };
     let envelope = (text(top, &root, "id").lift().into_validated()
         + text(top, &root, "detail-type").lift()
@@ -137,11 +138,10 @@ pub fn validate(event: &Value) -> Result<HealthEvent, ValidationErrors> {
         + text(top, &root, "region").lift()
         + texts(top, &root, "resources"))
     .into_result();
-    let detail_path = root.key("detail");
     let detail = match present(top, "detail") {
-        None => Err(vec![FieldError { path: detail_path.clone(), kind: FieldErrorKind::Missing }]),
-        Some(Value::Object(detail)) => detail_fields(detail, &detail_path),
-        Some(other) => Err(vec![wrong_type(detail_path.clone(), "an object", other)]),
+        None => Err(vec![FieldError { path: root.key("detail"), kind: FieldErrorKind::Missing }]),
+        Some(Value::Object(detail)) => detail_fields(detail, &PathRef::Key(&root, "detail")),
+        Some(other) => Err(vec![wrong_type(root.key("detail"), "an object", other)]),
     };
     match (envelope, detail) {
         (Ok(hlist_pat![id, detail_type, source, account, time, region, resources]), Ok(detail)) => {
@@ -156,7 +156,7 @@ pub fn validate(event: &Value) -> Result<HealthEvent, ValidationErrors> {
 }
 
 /// The `detail` fields, as a `HealthEvent` whose envelope fields are still empty.
-fn detail_fields(detail: &Map<String, Value>, at: &JsonPath) -> Checked<HealthEvent> {
+fn detail_fields(detail: &Map<String, Value>, at: &PathRef<'_>) -> Checked<HealthEvent> {
     let validated = required_text(detail, at, "eventArn").lift().into_validated()
         + text(detail, at, "service").lift()
         + required_text(detail, at, "eventTypeCode").lift()
@@ -264,7 +264,7 @@ fn invalid(path: JsonPath, expected: &'static str, found: &str) -> FieldError {
     FieldError { path, kind: FieldErrorKind::Invalid { expected, found } }
 }
 
-fn text(object: &Map<String, Value>, at: &JsonPath, key: &str) -> Result<Option<String>, FieldError> {
+fn text(object: &Map<String, Value>, at: &PathRef<'_>, key: &str) -> Result<Option<String>, FieldError> {
     match present(object, key) {
         None => Ok(None),
         Some(Value::String(text)) => Ok(Some(text.clone())),
@@ -272,7 +272,7 @@ fn text(object: &Map<String, Value>, at: &JsonPath, key: &str) -> Result<Option<
     }
 }
 
-fn required_text(object: &Map<String, Value>, at: &JsonPath, key: &str) -> Result<String, FieldError> {
+fn required_text(object: &Map<String, Value>, at: &PathRef<'_>, key: &str) -> Result<String, FieldError> {
     match text(object, at, key)? {
         None => Err(FieldError { path: at.key(key), kind: FieldErrorKind::Missing }),
         Some(text) if text.trim().is_empty() => Err(FieldError { path: at.key(key), kind: FieldErrorKind::Empty }),
@@ -282,18 +282,18 @@ fn required_text(object: &Map<String, Value>, at: &JsonPath, key: &str) -> Resul
 
 fn open_value<T>(
     object: &Map<String, Value>,
-    at: &JsonPath,
+    at: &PathRef<'_>,
     key: &str,
     parse: fn(&str) -> T,
 ) -> Result<Option<T>, FieldError> {
     Ok(text(object, at, key)?.filter(|t| !t.is_empty()).map(|t| parse(&t)))
 }
 
-fn time(object: &Map<String, Value>, at: &JsonPath, key: &str) -> Result<Option<EventTime>, FieldError> {
+fn time(object: &Map<String, Value>, at: &PathRef<'_>, key: &str) -> Result<Option<EventTime>, FieldError> {
     Ok(text(object, at, key)?.filter(|t| !t.trim().is_empty()).map(|t| EventTime::parse(&t)))
 }
 
-fn account(object: &Map<String, Value>, at: &JsonPath, key: &str) -> Result<Option<AccountId>, FieldError> {
+fn account(object: &Map<String, Value>, at: &PathRef<'_>, key: &str) -> Result<Option<AccountId>, FieldError> {
     match text(object, at, key)? {
         None => Ok(None),
         Some(text) => {
@@ -302,7 +302,7 @@ fn account(object: &Map<String, Value>, at: &JsonPath, key: &str) -> Result<Opti
     }
 }
 
-fn flag(object: &Map<String, Value>, at: &JsonPath, key: &str) -> Result<Option<bool>, FieldError> {
+fn flag(object: &Map<String, Value>, at: &PathRef<'_>, key: &str) -> Result<Option<bool>, FieldError> {
     match present(object, key) {
         None => Ok(None),
         Some(Value::Bool(flag)) => Ok(Some(*flag)),
@@ -313,7 +313,7 @@ fn flag(object: &Map<String, Value>, at: &JsonPath, key: &str) -> Result<Option<
     }
 }
 
-fn count(object: &Map<String, Value>, at: &JsonPath, key: &str) -> Result<Option<u32>, FieldError> {
+fn count(object: &Map<String, Value>, at: &PathRef<'_>, key: &str) -> Result<Option<u32>, FieldError> {
     match present(object, key) {
         None => Ok(None),
         Some(Value::String(text)) => text
@@ -333,7 +333,7 @@ fn count(object: &Map<String, Value>, at: &JsonPath, key: &str) -> Result<Option
     }
 }
 
-fn page(detail: &Map<String, Value>, at: &JsonPath) -> Checked<Option<Page>> {
+fn page(detail: &Map<String, Value>, at: &PathRef<'_>) -> Checked<Option<Page>> {
     let pages = (count(detail, at, "page").lift().into_validated() + count(detail, at, "totalPages").lift())
         .into_result()
         .map_err(|errors| errors.into_iter().flatten().collect::<Vec<_>>())?;
@@ -348,9 +348,9 @@ fn page(detail: &Map<String, Value>, at: &JsonPath) -> Checked<Option<Page>> {
 /// Validates each element of an optional array, collecting every element's errors.
 fn each<T>(
     object: &Map<String, Value>,
-    at: &JsonPath,
+    at: &PathRef<'_>,
     key: &str,
-    element: impl Fn(&Value, JsonPath) -> Checked<T>,
+    element: impl Fn(&Value, PathRef<'_>) -> Checked<T>,
 ) -> Checked<Vec<T>> {
     let items = match present(object, key) {
         None => return Ok(Vec::new()),
@@ -359,8 +359,9 @@ fn each<T>(
     };
     let mut values = Vec::with_capacity(items.len());
     let mut errors = Vec::new();
+    let list = PathRef::Key(at, key);
     for (i, item) in items.iter().enumerate() {
-        match element(item, at.key(key).index(i)) {
+        match element(item, PathRef::Index(&list, i)) {
             Ok(value) => values.push(value),
             Err(found) => errors.extend(found),
         }
@@ -368,14 +369,14 @@ fn each<T>(
     if errors.is_empty() { Ok(values) } else { Err(errors) }
 }
 
-fn texts(object: &Map<String, Value>, at: &JsonPath, key: &str) -> Checked<Vec<String>> {
+fn texts(object: &Map<String, Value>, at: &PathRef<'_>, key: &str) -> Checked<Vec<String>> {
     each(object, at, key, |item, path| match item {
         Value::String(text) => Ok(text.clone()),
-        other => Err(vec![wrong_type(path, "a string", other)]),
+        other => Err(vec![wrong_type(path.to_path(), "a string", other)]),
     })
 }
 
-fn text_map(object: &Map<String, Value>, at: &JsonPath, key: &str) -> Checked<BTreeMap<String, String>> {
+fn text_map(object: &Map<String, Value>, at: &PathRef<'_>, key: &str) -> Checked<BTreeMap<String, String>> {
     let entries = match present(object, key) {
         None => return Ok(BTreeMap::new()),
         Some(Value::Object(entries)) => entries,
@@ -384,7 +385,7 @@ fn text_map(object: &Map<String, Value>, at: &JsonPath, key: &str) -> Checked<BT
     let errors: Vec<FieldError> = entries
         .iter()
         .filter(|(_, value)| !value.is_string() && !value.is_null())
-        .map(|(name, value)| wrong_type(at.key(key).key(name), "a string", value))
+        .map(|(name, value)| wrong_type(PathRef::Key(at, key).key(name), "a string", value))
         .collect();
     if !errors.is_empty() {
         return Err(errors);
@@ -392,10 +393,10 @@ fn text_map(object: &Map<String, Value>, at: &JsonPath, key: &str) -> Checked<BT
     Ok(entries.iter().filter_map(|(name, value)| value.as_str().map(|v| (name.clone(), v.to_owned()))).collect())
 }
 
-fn descriptions(detail: &Map<String, Value>, at: &JsonPath) -> Checked<Vec<Description>> {
+fn descriptions(detail: &Map<String, Value>, at: &PathRef<'_>) -> Checked<Vec<Description>> {
     each(detail, at, "eventDescription", |item, path| {
         let Value::Object(entry) = item else {
-            return Err(vec![wrong_type(path, "an object", item)]);
+            return Err(vec![wrong_type(path.to_path(), "an object", item)]);
         };
         let (language, text) = (text(entry, &path, "language").lift().into_validated()
             + required_text(entry, &path, "latestDescription").lift())
@@ -406,10 +407,10 @@ fn descriptions(detail: &Map<String, Value>, at: &JsonPath) -> Checked<Vec<Descr
     })
 }
 
-fn entities(detail: &Map<String, Value>, at: &JsonPath) -> Checked<Vec<Entity>> {
+fn entities(detail: &Map<String, Value>, at: &PathRef<'_>) -> Checked<Vec<Entity>> {
     each(detail, at, "affectedEntities", |item, path| {
         let Value::Object(entry) = item else {
-            return Err(vec![wrong_type(path, "an object", item)]);
+            return Err(vec![wrong_type(path.to_path(), "an object", item)]);
         };
         let status_key = if present(entry, "status").is_some() { "status" } else { "statusCode" };
         let updated_key =
