@@ -99,8 +99,30 @@ impl SeverityRules {
 }
 
 /// Upper case, `_` and runs of whitespace as one space: `volume_lost` and `Volume lost` match.
-/// One pass into one string: it runs over the whole description of every card.
+/// One pass into one string.
 fn normalise(text: &str) -> String {
+    searchable(text, false)
+}
+
+/// Whether a character's upper case may hold ASCII letters (`ß` → `SS`, `ı` → `I`, `ﬁ` → `FI`):
+/// only characters below U+2000 and the Latin ligatures can; a unit test checks every character.
+fn may_upper_case_to_ascii(c: char) -> bool {
+    c < '\u{2000}' || ('\u{FB00}'..='\u{FB06}').contains(&c)
+}
+
+/// [`normalise`]d text to search for keywords in. When every keyword is ASCII, a character whose
+/// upper case is not ASCII can never be part of a match, so it is kept as it is instead of being
+/// upper-cased: the same matches, and Korean or Japanese descriptions (thousands of characters)
+/// skip Unicode's case tables.
+fn searchable(text: &str, ascii_keywords: bool) -> String {
+    match ascii_keywords.then(|| searchable_for_ascii(text)).flatten() {
+        Some(searchable) => searchable,
+        None => searchable_by_char(text, ascii_keywords),
+    }
+}
+
+/// [`searchable`], a character at a time.
+fn searchable_by_char(text: &str, ascii_keywords: bool) -> String {
     let mut normalised = String::with_capacity(text.len());
     let mut gap = false;
     for c in text.chars() {
@@ -114,6 +136,8 @@ fn normalise(text: &str) -> String {
         gap = false;
         if c.is_ascii() {
             normalised.push(c.to_ascii_uppercase());
+        } else if ascii_keywords && !may_upper_case_to_ascii(c) {
+            normalised.push(c);
         } else {
             normalised.extend(c.to_uppercase());
         }
@@ -121,12 +145,50 @@ fn normalise(text: &str) -> String {
     normalised
 }
 
+/// [`searchable`] for ASCII keywords, compacting a copy of the text in place: it only ever
+/// shrinks, so each byte is read and written once. `None` when the text holds a character whose
+/// upper case may be ASCII (`ß` → `SS` can grow), for the general path.
+fn searchable_for_ascii(text: &str) -> Option<String> {
+    let mut bytes = text.as_bytes().to_vec();
+    let (mut read, mut write, mut gap) = (0, 0, false);
+    while let Some(&byte) = bytes.get(read) {
+        let (width, is_gap) = if byte.is_ascii() {
+            (1, byte == b'_' || char::from(byte).is_whitespace())
+        } else {
+            let c = text.get(read..)?.chars().next()?;
+            if may_upper_case_to_ascii(c) {
+                return None;
+            }
+            (c.len_utf8(), c.is_whitespace())
+        };
+        if !is_gap {
+            // A gap skipped at least one byte, so the space fits before `read`.
+            if gap && write > 0 {
+                bytes[write] = b' ';
+                write += 1;
+            }
+            if width == 1 {
+                bytes[write] = byte.to_ascii_uppercase();
+            } else {
+                bytes.copy_within(read..read + width, write);
+            }
+            write += width;
+        }
+        gap = is_gap;
+        read += width;
+    }
+    bytes.truncate(write);
+    String::from_utf8(bytes).ok()
+}
+
 /// The severity of an event. A closed event is always `Info`: it is resolved.
 pub fn assess(event: &HealthEvent, description: Option<&str>, rules: &SeverityRules) -> Severity {
     if event.status == Some(Status::Closed) {
         return Severity::Info;
     }
-    let haystack = format!("{} {}", normalise(&event.type_code), description.map(normalise).unwrap_or_default());
+    let ascii = [&rules.critical, &rules.high, &rules.warning].into_iter().flatten().all(|word| word.is_ascii());
+    let searchable = |text: &str| searchable(text, ascii);
+    let haystack = format!("{} {}", searchable(&event.type_code), description.map(searchable).unwrap_or_default());
     let found = |words: &[String]| words.iter().any(|word| haystack.contains(word.as_str()));
     let keywords = if found(&rules.critical) {
         Severity::Critical
@@ -162,14 +224,71 @@ fn intrinsic(event: &HealthEvent) -> Severity {
 
 #[cfg(test)]
 mod tests {
-    use super::normalise;
+    use proptest::prelude::*;
+
+    use super::{may_upper_case_to_ascii, normalise, searchable, searchable_by_char, searchable_for_ascii};
+
+    fn plain(text: &str) -> String {
+        text.to_uppercase().replace('_', " ").split_whitespace().collect::<Vec<_>>().join(" ")
+    }
+
+    proptest! {
+        #[test]
+        fn searchable_text_finds_what_the_plain_definition_finds(
+            pieces in proptest::collection::vec(
+                prop_oneof![
+                    Just("volume"), Just("_"), Just(" "), Just("\u{3000}"), Just("lost"), Just("ß"), Just("ﬁ"),
+                    Just("ı"), Just("한국"), Just("Ｘ"), Just("x"), Just("\n"), Just("ǆ"),
+                ],
+                0..16,
+            )
+        ) {
+            let text = pieces.concat();
+            prop_assert_eq!(searchable(&text, false), plain(&text));
+            let fast = searchable(&text, true);
+            if let Some(compacted) = searchable_for_ascii(&text) {
+                prop_assert_eq!(compacted, searchable_by_char(&text, true));
+            }
+            for keyword in ["VOLUME LOST", "SS", "FI X", "I", "X", "LOST VOLUME", "SSX"] {
+                prop_assert_eq!(fast.contains(keyword), plain(&text).contains(keyword), "{}", keyword);
+            }
+        }
+    }
 
     #[test]
     fn normalising_in_one_pass_reads_text_as_the_plain_definition_does() {
-        let plain = |text: &str| text.to_uppercase().replace('_', " ").split_whitespace().collect::<Vec<_>>().join(" ");
-        for text in ["volume_lost", "  Volume \t lost__now_ ", "straße_ß", "한국어 _버전\n end", "", "___", "ǆ x"]
-        {
+        for text in [
+            "volume_lost",
+            "  Volume \t lost__now_ ",
+            "straße_ß",
+            "한국어 _버전\n end",
+            "",
+            "___",
+            "ǆ x",
+            "aﬁ b\u{3000}c",
+        ] {
             assert_eq!(normalise(text), plain(text), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn only_the_characters_said_to_may_upper_case_to_ascii() {
+        let upper_case_holds_ascii = |c: char| c.to_uppercase().any(|upper| upper.is_ascii());
+        let wrong: Vec<char> = (0..=u32::from(char::MAX))
+            .filter_map(char::from_u32)
+            .filter(|&c| !c.is_ascii() && upper_case_holds_ascii(c) && !may_upper_case_to_ascii(c))
+            .collect();
+        assert_eq!(wrong, Vec::<char>::new());
+        assert!(may_upper_case_to_ascii('ß') && may_upper_case_to_ascii('ﬁ'));
+    }
+
+    #[test]
+    fn searching_for_ascii_keywords_finds_what_normalised_text_holds() {
+        for text in ["ſcheduled ﬁx", "straße", "예정된 MAINTENANCE 작업", "ǅ 一 ＡＢＣ", "ıMPAIRED"] {
+            let (full, fast) = (normalise(text), searchable(text, true));
+            for keyword in ["SCHEDULED FIX", "STRASSE", "MAINTENANCE", "IMPAIRED", "ABC", "X"] {
+                assert_eq!(full.contains(keyword), fast.contains(keyword), "{text:?} {keyword:?}");
+            }
         }
     }
 }
