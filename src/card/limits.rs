@@ -1,6 +1,8 @@
 //! Google Chat's limits on a webhook message, one constant each, and the checks delibird's
 //! renderer holds itself to.
 
+use std::io;
+
 use super::wire::Message;
 
 /// "A message, contents included, is at most 32,000 bytes" (Chat API, Message resource).
@@ -16,9 +18,25 @@ pub const MAX_FALLBACK_TEXT_CHARS: usize = 4_096;
 /// `thread.threadKey` "up to 4,000 characters".
 pub const MAX_THREAD_KEY_CHARS: usize = 4_000;
 
-/// The serialized size of a message in bytes, as Chat counts it (compact JSON, UTF-8).
+/// The serialized size of a message in bytes, as Chat counts it (compact JSON, UTF-8). Counted
+/// as it is written, not kept: [`render`](super::render) asks this of every budget it tries.
 pub fn message_bytes(message: &Message) -> usize {
-    serde_json::to_vec(message).map_or(usize::MAX, |bytes| bytes.len())
+    let mut counter = ByteCounter(0);
+    serde_json::to_writer(&mut counter, message).map_or(usize::MAX, |()| counter.0)
+}
+
+/// A writer that keeps only how many bytes went through it.
+struct ByteCounter(usize);
+
+impl io::Write for ByteCounter {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        self.0 += bytes.len();
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
 }
 
 /// The number of widgets in the message's largest card.

@@ -91,58 +91,79 @@ const MAX_FALLBACK_CHARS: usize = 400;
 
 /// Renders an event — with the problems found in it, for a degraded card — as a webhook body.
 pub fn render(event: &EnrichedEvent, problems: Option<&ValidationErrors>, settings: &CardSettings) -> Message {
-    // One reading of the clock for every budget tried, so that they differ only in size.
-    let settings = CardSettings { clock: Clock::Fixed(settings.clock.now()), ..settings.clone() };
-    let compose = |budget: &Budget| compose(event, problems, &settings, budget);
+    let facts = Facts::of(event, problems, settings);
+    let compose = |budget: &Budget| facts.compose(budget);
     BUDGETS.iter().map(compose).find(limits::within_limits).unwrap_or_else(|| compose(&BUDGETS[BUDGETS.len() - 1]))
 }
 
-/// The card at one budget.
-pub fn compose(
-    enriched: &EnrichedEvent,
-    problems: Option<&ValidationErrors>,
-    settings: &CardSettings,
-    budget: &Budget,
-) -> Message {
-    let event = &enriched.event;
-    let now = settings.clock.now();
-    let description = event.description(&settings.language).map(|d| d.text.as_str());
-    let severity = assess(event, description, &settings.severity);
-    let severity = if problems.is_some() { severity.max(Severity::Warning) } else { severity };
-    let title = title(event, severity, problems);
-    let subtitle = subtitle(enriched, problems);
+/// What every budget's card shows alike, worked out once per [`render`]: the severity reads the
+/// whole description, and "now" is read once so that the budgets differ only in size.
+struct Facts<'a> {
+    enriched: &'a EnrichedEvent,
+    problems: Option<&'a ValidationErrors>,
+    language: &'a str,
+    now: DateTime<Utc>,
+    severity: Severity,
+    title: String,
+    subtitle: String,
+}
 
-    let mut sections = Vec::new();
-    if let Some(problems) = problems {
-        sections.push(problems_section(problems, budget));
-    }
-    sections.push(Section::new(None, summary_rows(enriched, severity, now, budget)));
-    if let Some(description) = description {
-        let text = text::paragraph(description, budget.description);
-        if !text.is_empty() {
-            let max_lines = (text::lines(&text, LINE_CHARS) > DESCRIPTION_LINES).then_some(DESCRIPTION_LINES);
-            let paragraph = TextParagraph { max_lines, ..TextParagraph::new(text) };
-            sections.push(Section::new(Some("Description".into()), vec![Widget::TextParagraph(paragraph)]));
+impl<'a> Facts<'a> {
+    fn of(enriched: &'a EnrichedEvent, problems: Option<&'a ValidationErrors>, settings: &'a CardSettings) -> Self {
+        let event = &enriched.event;
+        let description = event.description(&settings.language).map(|d| d.text.as_str());
+        let severity = assess(event, description, &settings.severity);
+        let severity = if problems.is_some() { severity.max(Severity::Warning) } else { severity };
+        Self {
+            enriched,
+            problems,
+            language: &settings.language,
+            now: settings.clock.now(),
+            severity,
+            title: title(event, severity, problems),
+            subtitle: subtitle(enriched, problems),
         }
     }
-    if let Some(section) = entities_section(enriched, now, budget) {
-        sections.push(section);
-    }
-    if let Some(section) = details_section(event, budget) {
-        sections.push(section);
-    }
-    if let Some(link) = event_link(&event.arn) {
-        let button = Button::link("Open in AWS Health", Icon::material("open_in_new"), link);
-        sections.push(Section::new(None, vec![Widget::ButtonList(ButtonList { buttons: vec![button] })]));
-    }
 
-    Message {
-        fallback_text: fallback_text(&title, &subtitle),
-        cards_v2: vec![CardWithId {
-            card_id: CARD_ID.to_owned(),
-            card: Card { header: CardHeader { title, subtitle: Some(subtitle) }, sections },
-        }],
-        thread: Thread { thread_key: thread_key(event) },
+    /// The card at one budget.
+    fn compose(&self, budget: &Budget) -> Message {
+        let (enriched, now) = (self.enriched, self.now);
+        let event = &enriched.event;
+        let mut sections = Vec::new();
+        if let Some(problems) = self.problems {
+            sections.push(problems_section(problems, budget));
+        }
+        sections.push(Section::new(None, summary_rows(enriched, self.severity, now, budget)));
+        if let Some(description) = event.description(self.language) {
+            let text = text::paragraph(&description.text, budget.description);
+            if !text.is_empty() {
+                let max_lines = (text::lines(&text, LINE_CHARS) > DESCRIPTION_LINES).then_some(DESCRIPTION_LINES);
+                let paragraph = TextParagraph { max_lines, ..TextParagraph::new(text) };
+                sections.push(Section::new(Some("Description".into()), vec![Widget::TextParagraph(paragraph)]));
+            }
+        }
+        if let Some(section) = entities_section(enriched, now, budget) {
+            sections.push(section);
+        }
+        if let Some(section) = details_section(event, budget) {
+            sections.push(section);
+        }
+        if let Some(link) = event_link(&event.arn) {
+            let button = Button::link("Open in AWS Health", Icon::material("open_in_new"), link);
+            sections.push(Section::new(None, vec![Widget::ButtonList(ButtonList { buttons: vec![button] })]));
+        }
+
+        Message {
+            fallback_text: fallback_text(&self.title, &self.subtitle),
+            cards_v2: vec![CardWithId {
+                card_id: CARD_ID.to_owned(),
+                card: Card {
+                    header: CardHeader { title: self.title.clone(), subtitle: Some(self.subtitle.clone()) },
+                    sections,
+                },
+            }],
+            thread: Thread { thread_key: thread_key(event) },
+        }
     }
 }
 
@@ -401,7 +422,8 @@ fn entity_row(enriched: &EnrichedEvent, entity: &Entity, now: DateTime<Utc>, bud
     };
     let top = match &entity.last_updated {
         Some(at) => {
-            format!("{status} · updated {}", text::line(&at.at().map_or(at.to_string(), |t| relative(t, now)), 60))
+            let when = at.at().map_or_else(|| at.to_string(), |t| relative(t, now));
+            format!("{status} · updated {}", text::line(&when, 60))
         }
         None => status,
     };
