@@ -4,7 +4,7 @@
 
 use std::fmt;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, NaiveDateTime, Timelike, Utc};
 
 /// A time from an event: parsed when possible, else the raw text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -78,7 +78,17 @@ impl fmt::Display for EventTime {
     /// `Thu, 26 Jan 2023 13:19 UTC`, with the weekday computed from the date, or the raw text.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::At(at) => write!(f, "{}", at.format("%a, %-d %b %Y %H:%M UTC")),
+            // Written field by field: chrono's `format` interprets its format string on every
+            // call, and a card shows a time for every entity.
+            Self::At(at) if !(0..=9999).contains(&at.year()) => write!(f, "{}", at.format("%a, %-d %b %Y %H:%M UTC")),
+            Self::At(at) => {
+                const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+                const MONTHS: [&str; 12] =
+                    ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+                let weekday = WEEKDAYS[at.weekday().num_days_from_monday() as usize];
+                let month = MONTHS[at.month0() as usize];
+                write!(f, "{weekday}, {} {month} {:04} {:02}:{:02} UTC", at.day(), at.year(), at.hour(), at.minute())
+            }
             Self::Unparsed(text) => f.write_str(text),
         }
     }
@@ -105,6 +115,18 @@ mod tests {
     #[test]
     fn ignores_a_weekday_that_does_not_match_the_date() {
         assert_eq!(at("Thu, 27 Jan 2026 13:44:13 GMT"), "2026-01-27T13:44:13+00:00");
+    }
+
+    #[test]
+    fn displays_as_chrono_formats_it() {
+        let years = [-44, 0, 99, 2023, 9999, 12345].map(|year| chrono::NaiveDate::from_ymd_opt(year, 3, 1));
+        let parsed = ["2023-01-27T09:01:22Z", "1 Mar 2024 00:00:00 GMT"].map(|text| EventTime::parse(text).at());
+        let times = years.into_iter().flatten().map(|date| date.and_hms_opt(7, 5, 0).map(|at| at.and_utc()));
+        for at in times.chain(parsed) {
+            let at = at.expect("a valid time");
+            assert_eq!(EventTime::At(at).to_string(), at.format("%a, %-d %b %Y %H:%M UTC").to_string(), "{at:?}");
+        }
+        assert_eq!(EventTime::parse("2023-01-27T09:01:22Z").to_string(), "Fri, 27 Jan 2023 09:01 UTC");
     }
 
     #[test]
