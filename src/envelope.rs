@@ -15,8 +15,12 @@
 //! that is not JSON at all, or holds no recognisable record, is an [`EnvelopeError`].
 //! No I/O here.
 
-use aws_lambda_events::event::sns::{SnsMessage, SnsRecord};
+use aws_lambda_events::event::sns::SnsMessage;
 use aws_lambda_events::event::sqs::SqsMessage;
+use std::borrow::Cow;
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::json_path::JsonPath;
@@ -155,13 +159,58 @@ fn lambda_record(item: &Value, location: JsonPath) -> Vec<Record> {
 }
 
 fn sns_record(item: &Value, location: JsonPath) -> Vec<Record> {
-    match SnsRecord::deserialize_from(item) {
+    match LambdaSnsRecord::deserialize(item) {
         Ok(record) => {
-            let message_id = Some(record.sns.message_id);
+            let message_id = Some(record.sns.message_id.into_owned());
             embedded(&record.sns.message, location.key("Sns").key("Message"), message_id, 1)
         }
-        Err(reason) => vec![bad_transport(location, "SNS", reason)],
+        Err(reason) => vec![bad_transport(location, "SNS", reason.to_string())],
     }
+}
+
+/// An SNS record as SNS delivers it to Lambda, with the fields `aws_lambda_events`' `SnsRecord`
+/// requires (so a record it would refuse is refused here too), borrowed from the parsed
+/// envelope instead of copied: copying the message and the signature cost more than a small
+/// event's validation. Unread fields are checked for presence and type only.
+#[derive(Deserialize)]
+#[serde(rename = "SnsRecord", rename_all = "PascalCase")]
+#[expect(dead_code, reason = "fields read only to check the record's shape")]
+struct LambdaSnsRecord<'a> {
+    #[serde(borrow)]
+    event_source: Cow<'a, str>,
+    #[serde(borrow)]
+    event_version: Cow<'a, str>,
+    #[serde(borrow)]
+    event_subscription_arn: Cow<'a, str>,
+    #[serde(borrow)]
+    sns: LambdaSnsMessage<'a>,
+}
+
+/// The `Sns` object of a [`LambdaSnsRecord`].
+#[derive(Deserialize)]
+#[serde(rename = "SnsMessage", rename_all = "PascalCase")]
+#[expect(dead_code, reason = "fields read only to check the record's shape")]
+struct LambdaSnsMessage<'a> {
+    #[serde(rename = "Type")]
+    #[serde(borrow)]
+    message_type: Cow<'a, str>,
+    #[serde(borrow)]
+    message_id: Cow<'a, str>,
+    #[serde(borrow)]
+    topic_arn: Cow<'a, str>,
+    timestamp: DateTime<Utc>,
+    #[serde(borrow)]
+    signature_version: Cow<'a, str>,
+    #[serde(borrow)]
+    signature: Cow<'a, str>,
+    #[serde(alias = "SigningCertURL")]
+    #[serde(borrow)]
+    signing_cert_url: Cow<'a, str>,
+    #[serde(alias = "UnsubscribeURL")]
+    #[serde(borrow)]
+    unsubscribe_url: Cow<'a, str>,
+    #[serde(borrow)]
+    message: Cow<'a, str>,
 }
 
 fn sqs_record(item: &Value, location: JsonPath) -> Vec<Record> {
