@@ -46,6 +46,11 @@ use crate::rules::{self, Context as RulesContext, ResolveErrors, Router, RuleSet
 use crate::secret::{self, SecretError};
 use crate::webhook::{CHAT_INTERVAL, Delivery, DeliveryError, Pacer, RetryPolicy, WebhookUrl, deliver, http_client};
 
+/// Validation errors a log line lists (with the count of the rest), and about how many characters
+/// it gives them: the card and the dead-letter queue keep the event itself.
+const LOGGED_ERRORS: usize = 20;
+const LOGGED_ERRORS_CHARS: usize = 2_000;
+
 /// Time allowed when the invocation has no deadline (a `Context::default()` in tests and the CLI).
 pub const DEFAULT_BUDGET: Duration = Duration::from_secs(60);
 
@@ -480,7 +485,7 @@ pub async fn process(record: &Record, deps: &Deps, deadline: Instant) -> Outcome
         Either::Left(event) => (event, None),
         Either::Right(salvaged) => (salvaged.event, Some(salvaged.errors)),
     };
-    let errors = problems.as_ref().map(ToString::to_string);
+    let errors = problems.as_ref().map(|problems| problems.summary(LOGGED_ERRORS, LOGGED_ERRORS_CHARS));
     let notification = match identify(&event, deps.folding) {
         Identity::Post(notification) => notification,
         Identity::FoldedPage => {

@@ -94,6 +94,35 @@ impl ValidationErrors {
     pub fn errors(&self) -> &[FieldError] {
         &self.0
     }
+
+    /// The problems for one log line: like `Display`, but at most `max_errors` of them and
+    /// about `max_chars` characters, with how many more there were. An event can hold thousands
+    /// of wrong fields (and keys megabytes long); a log line must stay readable and small.
+    pub fn summary(&self, max_errors: usize, max_chars: usize) -> String {
+        let count = self.0.len();
+        let mut summary = format!("{count} invalid field{}: ", if count == 1 { "" } else { "s" });
+        let mut room = max_chars;
+        let mut shown = 0;
+        for error in self.0.iter().take(max_errors) {
+            let text = error.to_string();
+            let separator = if shown > 0 { "; " } else { "" };
+            summary.push_str(separator);
+            shown += 1;
+            match text.char_indices().nth(room) {
+                Some((end, _)) => {
+                    summary.push_str(&text[..end]);
+                    summary.push('…');
+                    break;
+                }
+                None => summary.push_str(&text),
+            }
+            room = room.saturating_sub(text.chars().count() + separator.len());
+        }
+        if count > shown {
+            summary.push_str(&format!("; +{} more", count - shown));
+        }
+        summary
+    }
 }
 
 impl fmt::Display for ValidationErrors {
@@ -424,4 +453,44 @@ fn entities(detail: &Map<String, Value>, at: &PathRef<'_>) -> Checked<Vec<Entity
             .map_err(|errors| errors.into_iter().flatten().collect::<Vec<_>>())?;
         Ok(Entity { value, status, last_updated, tags })
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::validate;
+
+    fn wrong_tags(count: usize) -> super::ValidationErrors {
+        let tags: serde_json::Map<String, serde_json::Value> =
+            (0..count).map(|i| (format!("k{i:05}"), json!(i))).collect();
+        let event = json!({"detail": {"eventArn": "a", "eventTypeCode": "T", "eventMetadata": tags}});
+        validate(&event).expect_err("every metadata value is a number")
+    }
+
+    #[test]
+    fn a_summary_lists_the_first_errors_and_counts_the_rest() {
+        let summary = wrong_tags(50_000).summary(2, 2_000);
+        assert_eq!(
+            summary,
+            "50000 invalid fields: detail.eventMetadata.k00000: expected a string, found a number; \
+             detail.eventMetadata.k00001: expected a string, found a number; +49998 more"
+        );
+    }
+
+    #[test]
+    fn a_summary_cuts_long_errors_and_says_how_many_it_did_not_show() {
+        let summary = wrong_tags(3).summary(20, 90);
+        assert_eq!(
+            summary,
+            "3 invalid fields: detail.eventMetadata.k00000: expected a string, found a number; \
+             detail.eventMetadata.k00001:…; +1 more"
+        );
+    }
+
+    #[test]
+    fn a_short_summary_is_the_display() {
+        let errors = wrong_tags(2);
+        assert_eq!(errors.summary(20, 2_000), errors.to_string());
+    }
 }
