@@ -34,7 +34,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::accounts::{EnrichedEvent, Layered, Organizations, StaticAliases, enrich};
-use crate::card::{CardSettings, render};
+use crate::card::{CardSettings, render_body};
 use crate::config::{Config, RulesConfig, WebhookSource};
 use crate::dedup::{
     CLAIM_LEASE, Claim, DedupStore, DynamoStore, Folding, Identity, MemoryStore, Notification, Store, identify,
@@ -523,9 +523,9 @@ pub async fn process(record: &Record, deps: &Deps, deadline: Instant) -> Outcome
         }
     };
     let enriched = enrich(event, &deps.directory()).await;
-    let message = render(&enriched, problems.as_ref(), &deps.card);
+    let card = render_body(&enriched, problems.as_ref(), &deps.card);
     let event = &enriched.event;
-    match deliver(&deps.client, webhook, &message, &deps.retry, &deps.pacer, deadline).await {
+    match deliver(&deps.client, webhook, &card, &deps.retry, &deps.pacer, deadline).await {
         Ok(delivery) => {
             if claimed {
                 settle(&deps.dedup, &notification, true).await;
@@ -625,11 +625,11 @@ async fn routed(
         steps.iter().map(|_| Posting::Duplicate).collect()
     } else {
         let enriched = if looked_up { enriched } else { enrich(enriched.event, &deps.directory()).await };
-        let message = render(&enriched, problems.as_ref(), &deps.card);
-        let message = &message;
+        let card = render_body(&enriched, problems.as_ref(), &deps.card);
+        let card = &card;
         futures::future::join_all(steps.iter().map(|(space, notification, step)| async move {
             let Some(claimed) = step else { return Posting::Duplicate };
-            let result = deliver(&deps.client, &space.url, message, &deps.retry, &space.pacer, deadline).await;
+            let result = deliver(&deps.client, &space.url, card, &deps.retry, &space.pacer, deadline).await;
             if *claimed {
                 settle(&deps.dedup, notification, result.is_ok()).await;
             }

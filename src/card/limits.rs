@@ -51,7 +51,12 @@ pub fn widget_count(message: &Message) -> usize {
 
 /// True when the message is within every limit above.
 pub fn within_limits(message: &Message) -> bool {
-    message_bytes(message) <= MAX_MESSAGE_BYTES
+    within_limits_of(message, message_bytes(message))
+}
+
+/// [`within_limits`], for a message already known to serialize to `bytes` bytes.
+pub fn within_limits_of(message: &Message, bytes: usize) -> bool {
+    bytes <= MAX_MESSAGE_BYTES
         && widget_count(message) <= MAX_WIDGETS_PER_CARD
         && message.fallback_text.chars().count() <= MAX_FALLBACK_TEXT_CHARS
         && message.thread.thread_key.chars().count() <= MAX_THREAD_KEY_CHARS

@@ -89,11 +89,49 @@ const LINE_CHARS: usize = 70;
 /// Longest `fallbackText` delibird writes: a notification line, far below Chat's limit.
 const MAX_FALLBACK_CHARS: usize = 400;
 
-/// Renders an event — with the problems found in it, for a degraded card — as a webhook body.
+/// Renders an event — with the problems found in it, for a degraded card — as a webhook message.
 pub fn render(event: &EnrichedEvent, problems: Option<&ValidationErrors>, settings: &CardSettings) -> Message {
+    render_body(event, problems, settings).message
+}
+
+/// A rendered message and its webhook body: the JSON Chat receives, written once, when
+/// [`render_body`] checked its size against Google's limit, and posted as it is.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rendered {
+    /// The message.
+    pub message: Message,
+    /// `message` as compact JSON.
+    pub body: Vec<u8>,
+}
+
+impl From<Message> for Rendered {
+    fn from(message: Message) -> Self {
+        let body = json(&message);
+        Self { message, body }
+    }
+}
+
+/// A message as compact JSON. It holds only strings, numbers, booleans and lists, which always
+/// serialize; were that ever to fail, the empty body would be refused by Chat with a 400 and
+/// reported, rather than panic.
+fn json(message: &Message) -> Vec<u8> {
+    serde_json::to_vec(message).unwrap_or_default()
+}
+
+/// [`render`], with the body: the message at the most generous budget whose JSON is within
+/// Google's limits, else at the smallest.
+pub fn render_body(event: &EnrichedEvent, problems: Option<&ValidationErrors>, settings: &CardSettings) -> Rendered {
     let facts = Facts::of(event, problems, settings);
-    let compose = |budget: &Budget| facts.compose(budget);
-    BUDGETS.iter().map(compose).find(limits::within_limits).unwrap_or_else(|| compose(&BUDGETS[BUDGETS.len() - 1]))
+    let mut smallest = None;
+    for budget in &BUDGETS {
+        let message = facts.compose(budget);
+        let body = json(&message);
+        if limits::within_limits_of(&message, body.len()) {
+            return Rendered { message, body };
+        }
+        smallest = Some(Rendered { message, body });
+    }
+    smallest.unwrap_or_else(|| facts.compose(&BUDGETS[BUDGETS.len() - 1]).into())
 }
 
 /// What every budget's card shows alike, worked out once per [`render`]: the severity reads the

@@ -15,7 +15,7 @@ use reqwest::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
 use serde::Deserialize;
 use tokio::time::Instant;
 
-use crate::card::wire::Message;
+use crate::card::Rendered;
 pub use pacer::{CHAT_INTERVAL, Pacer, TooLate};
 use retry::{Backoff, Outcome, Verdict, classify};
 pub use url::{GOOGLE_CHAT_HOST, WebhookUrl, WebhookUrlError};
@@ -141,18 +141,17 @@ pub fn http_client(connect_timeout: Duration) -> reqwest::Result<reqwest::Client
         .build()
 }
 
-/// Posts `message` to `url`, each attempt in a slot from `pacer`, retrying per `policy` until
-/// `deadline` minus its margin.
+/// Posts a rendered card's body to `url`, each attempt in a slot from `pacer`, retrying per
+/// `policy` until `deadline` minus its margin.
 pub async fn deliver(
     client: &reqwest::Client,
     url: &WebhookUrl,
-    message: &Message,
+    card: &Rendered,
     policy: &RetryPolicy,
     pacer: &Pacer,
     deadline: Instant,
 ) -> Result<Delivery, DeliveryError> {
-    let body =
-        serde_json::to_vec(message).expect("a Message always serializes: it holds only strings, numbers and lists");
+    let body = &card.body;
     let request_url = url.request_url();
     let stop_at = deadline.checked_sub(policy.deadline_margin).unwrap_or(deadline);
     let mut backoff = Backoff::new(policy.base, policy.cap);

@@ -4,7 +4,7 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use delibird::accounts::EnrichedEvent;
-use delibird::card::{CardSettings, render, wire::Message};
+use delibird::card::{CardSettings, Rendered, render_body};
 use delibird::chat_emulator::{ChatEmulator, EMULATOR_TOKEN, Scripted};
 use delibird::health::validate;
 use delibird::webhook::{DeliveryError, Pacer, RetryPolicy, WebhookUrl, deliver, http_client};
@@ -12,9 +12,9 @@ use tokio::time::Instant;
 
 use crate::support::fixture;
 
-fn message() -> Message {
+fn card() -> Rendered {
     let event = validate(&fixture("health-events/awsdocs-account-specific-elb-api-issue.json")).unwrap();
-    render(&EnrichedEvent::bare(event), None, &CardSettings::default())
+    render_body(&EnrichedEvent::bare(event), None, &CardSettings::default())
 }
 
 fn quick(max_attempts: u32) -> RetryPolicy {
@@ -43,7 +43,7 @@ async fn rate_limits_and_unavailability_are_retried_until_delivered() {
     emulator.script([Scripted::Status(429), Scripted::Status(503)]);
     let client = http_client(Duration::from_secs(1)).unwrap();
 
-    let delivery = deliver(&client, &url, &message(), &quick(5), &Pacer::unpaced(), soon()).await.unwrap();
+    let delivery = deliver(&client, &url, &card(), &quick(5), &Pacer::unpaced(), soon()).await.unwrap();
 
     assert_eq!(delivery.attempts, 3);
     assert_eq!(emulator.requests(), 3);
@@ -57,7 +57,7 @@ async fn a_bad_request_is_given_up_after_one_call() {
     emulator.script([Scripted::Status(400)]);
     let client = http_client(Duration::from_secs(1)).unwrap();
 
-    let error = deliver(&client, &url, &message(), &quick(5), &Pacer::unpaced(), soon()).await.unwrap_err();
+    let error = deliver(&client, &url, &card(), &quick(5), &Pacer::unpaced(), soon()).await.unwrap_err();
 
     assert!(matches!(error, DeliveryError::Refused { attempts: 1, .. }), "{error:?}");
     assert_eq!(emulator.requests(), 1);
@@ -70,7 +70,7 @@ async fn revoked_and_deleted_webhooks_are_not_retried() {
         let (emulator, url) = emulator().await;
         emulator.script([Scripted::Status(status)]);
         let client = http_client(Duration::from_secs(1)).unwrap();
-        let error = deliver(&client, &url, &message(), &quick(5), &Pacer::unpaced(), soon()).await.unwrap_err();
+        let error = deliver(&client, &url, &card(), &quick(5), &Pacer::unpaced(), soon()).await.unwrap_err();
         assert!(matches!(error, DeliveryError::Refused { attempts: 1, .. }), "{status}: {error:?}");
     }
 }
@@ -81,7 +81,7 @@ async fn a_timed_out_request_is_retried() {
     emulator.script([Scripted::Delay(Duration::from_secs(2))]);
     let client = http_client(Duration::from_secs(1)).unwrap();
 
-    let delivery = deliver(&client, &url, &message(), &quick(3), &Pacer::unpaced(), soon()).await.unwrap();
+    let delivery = deliver(&client, &url, &card(), &quick(3), &Pacer::unpaced(), soon()).await.unwrap();
 
     assert_eq!(delivery.attempts, 2);
 }
@@ -92,7 +92,7 @@ async fn retries_stop_at_the_attempt_limit() {
     emulator.script([Scripted::Status(500); 10]);
     let client = http_client(Duration::from_secs(1)).unwrap();
 
-    let error = deliver(&client, &url, &message(), &quick(4), &Pacer::unpaced(), soon()).await.unwrap_err();
+    let error = deliver(&client, &url, &card(), &quick(4), &Pacer::unpaced(), soon()).await.unwrap_err();
 
     assert!(matches!(error, DeliveryError::Exhausted { attempts: 4, .. }), "{error:?}");
     assert_eq!(emulator.requests(), 4);
@@ -106,7 +106,7 @@ async fn retries_stop_before_the_deadline() {
     let policy = quick(100_000);
     let deadline = Instant::now() + Duration::from_millis(400);
 
-    let error = deliver(&client, &url, &message(), &policy, &Pacer::unpaced(), deadline).await.unwrap_err();
+    let error = deliver(&client, &url, &card(), &policy, &Pacer::unpaced(), deadline).await.unwrap_err();
 
     assert!(matches!(error, DeliveryError::Deadline { .. }), "{error:?}");
     assert!(Instant::now() <= deadline, "delivery ran past its deadline");
@@ -119,7 +119,7 @@ async fn a_refused_connection_is_retried_then_reported_without_the_url() {
     let url = WebhookUrl::parse(&text, true).unwrap();
     let client = http_client(Duration::from_millis(200)).unwrap();
 
-    let error = deliver(&client, &url, &message(), &quick(3), &Pacer::unpaced(), soon()).await.unwrap_err();
+    let error = deliver(&client, &url, &card(), &quick(3), &Pacer::unpaced(), soon()).await.unwrap_err();
 
     assert!(matches!(error, DeliveryError::Exhausted { attempts: 3, .. }), "{error:?}");
     let shown = format!("{error} {error:?} {:?}", std::error::Error::source(&error));
@@ -145,10 +145,9 @@ async fn retry_after_from_the_server_wins_over_the_backoff() {
     let client = http_client(Duration::from_secs(1)).unwrap();
 
     // The backoff alone would retry within 40 ms; Retry-After: 30 s cannot fit before the deadline.
-    let error =
-        deliver(&client, &url, &message(), &quick(5), &Pacer::unpaced(), Instant::now() + Duration::from_secs(5))
-            .await
-            .unwrap_err();
+    let error = deliver(&client, &url, &card(), &quick(5), &Pacer::unpaced(), Instant::now() + Duration::from_secs(5))
+        .await
+        .unwrap_err();
 
     assert!(matches!(error, DeliveryError::Deadline { attempts: 1, .. }), "{error:?}");
 }
@@ -158,7 +157,7 @@ async fn threads_are_requested_in_the_url_and_the_body() {
     let emulator = ChatEmulator::with_min_interval(Duration::ZERO).await.unwrap();
     let url = WebhookUrl::parse(&emulator.webhook_url("SPACE"), true).unwrap();
     let client = http_client(Duration::from_secs(1)).unwrap();
-    let first = deliver(&client, &url, &message(), &quick(1), &Pacer::unpaced(), soon()).await.unwrap();
-    let second = deliver(&client, &url, &message(), &quick(1), &Pacer::unpaced(), soon()).await.unwrap();
+    let first = deliver(&client, &url, &card(), &quick(1), &Pacer::unpaced(), soon()).await.unwrap();
+    let second = deliver(&client, &url, &card(), &quick(1), &Pacer::unpaced(), soon()).await.unwrap();
     assert_eq!(first.thread_name, second.thread_name, "one event's updates share a thread");
 }

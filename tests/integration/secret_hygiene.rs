@@ -245,7 +245,7 @@ async fn fail_in_process(what: &str, client: reqwest::Client, url: &str, expecte
         let raw = fixture(EVENT);
         let event = delibird::health::validate(&raw).unwrap();
         let enriched = delibird::accounts::EnrichedEvent::bare(event);
-        delibird::card::render(&enriched, None, &delibird::card::CardSettings::default())
+        delibird::card::render_body(&enriched, None, &delibird::card::CardSettings::default())
     };
     let deadline = Instant::now() + Duration::from_secs(20);
     let error = deliver(&client, &webhook, &message, &policy(), &Pacer::unpaced(), deadline)
