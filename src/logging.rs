@@ -2,6 +2,8 @@
 //! plain text on stderr for the command line. The level comes from `DELIBIRD_LOG`, else
 //! `RUST_LOG`, else `info` (Lambda) or `warn` (command line).
 
+use std::io::IsTerminal;
+
 use tracing_subscriber::EnvFilter;
 
 fn filter(default: &str) -> EnvFilter {
@@ -23,10 +25,13 @@ pub fn init_json() {
         .try_init();
 }
 
-/// Human-readable lines on stderr, for the command line.
+/// Human-readable lines on stderr, for the command line; coloured only when stderr is a terminal
+/// (a log file or a CI capture would otherwise hold raw escape sequences) and `NO_COLOR` is unset.
 pub fn init_text() {
+    let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter("warn"))
+        .with_ansi(colour)
         .with_target(false)
         .with_writer(std::io::stderr)
         .try_init();

@@ -248,7 +248,8 @@ async fn send_posts_each_event_to_the_webhook_with_one_outcome_line_each() {
         // The emulator, like Chat, takes one message per second per space: the second card waits
         // through 429s, with enough attempts that jitter cannot exhaust them within that second.
         .env("DELIBIRD_RETRY_CAP_MS", "400")
-        .env("DELIBIRD_RETRY_MAX_ATTEMPTS", "20");
+        .env("DELIBIRD_RETRY_MAX_ATTEMPTS", "20")
+        .env("DELIBIRD_LOG", "info");
     // The child blocks this thread; the emulator keeps answering on the runtime meanwhile.
     let out = tokio::task::spawn_blocking(move || run(&mut command)).await.unwrap();
 
@@ -268,6 +269,9 @@ async fn send_posts_each_event_to_the_webhook_with_one_outcome_line_each() {
     }
     assert!(title(&received[1].body).starts_with("✅ Resolved"));
     assert!(!out.stdout.contains(EMULATOR_TOKEN) && !out.stderr.contains(EMULATOR_TOKEN));
+    // stderr is a pipe here, as in CI or a log file: plain lines, no terminal colour codes.
+    assert!(out.stderr.contains("record posted"), "{}", out.stderr);
+    assert!(!out.stderr.contains('\u{1b}'), "{:?}", out.stderr);
 }
 
 #[test]
