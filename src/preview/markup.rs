@@ -7,21 +7,9 @@
 /// Tags of Chat's subset that hold text; `br` is the one void tag.
 const CONTAINERS: &[&str] = &["b", "i", "u", "s", "font", "a", "time", "code", "pre", "ul", "ol", "li"];
 
-/// Escapes text for HTML content and double-quoted attribute values.
-pub fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len() + text.len() / 8);
-    for c in text.chars() {
-        match c {
-            '&' => escaped.push_str("&amp;"),
-            '<' => escaped.push_str("&lt;"),
-            '>' => escaped.push_str("&gt;"),
-            '"' => escaped.push_str("&quot;"),
-            '\'' => escaped.push_str("&#39;"),
-            c => escaped.push(c),
-        }
-    }
-    escaped
-}
+/// Escapes text for HTML content and double-quoted attribute values: the five characters the
+/// card's own text escaping covers, so the preview uses that one.
+pub use crate::card::text::escape;
 
 /// Chat's HTML subset → HTML that is safe to put in a page: the subset's tags re-written with
 /// only checked attributes, well nested and closed; every other `<`, `>` and stray `&` escaped;
