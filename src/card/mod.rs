@@ -122,16 +122,15 @@ fn json(message: &Message) -> Vec<u8> {
 /// Google's limits, else at the smallest.
 pub fn render_body(event: &EnrichedEvent, problems: Option<&ValidationErrors>, settings: &CardSettings) -> Rendered {
     let facts = Facts::of(event, problems, settings);
-    let mut smallest = None;
-    for budget in &BUDGETS {
+    let [generous @ .., smallest] = &BUDGETS;
+    for budget in generous {
         let message = facts.compose(budget);
         let body = json(&message);
         if limits::within_limits_of(&message, body.len()) {
             return Rendered { message, body };
         }
-        smallest = Some(Rendered { message, body });
     }
-    smallest.unwrap_or_else(|| facts.compose(&BUDGETS[BUDGETS.len() - 1]).into())
+    facts.compose(smallest).into()
 }
 
 /// What every budget's card shows alike, worked out once per [`render`]: the severity reads the
@@ -139,7 +138,7 @@ pub fn render_body(event: &EnrichedEvent, problems: Option<&ValidationErrors>, s
 struct Facts<'a> {
     enriched: &'a EnrichedEvent,
     problems: Option<&'a ValidationErrors>,
-    language: &'a str,
+    description: Option<&'a str>,
     now: DateTime<Utc>,
     severity: Severity,
     title: String,
@@ -155,7 +154,7 @@ impl<'a> Facts<'a> {
         Self {
             enriched,
             problems,
-            language: &settings.language,
+            description,
             now: settings.clock.now(),
             severity,
             title: title(event, severity, problems),
@@ -172,8 +171,8 @@ impl<'a> Facts<'a> {
             sections.push(problems_section(problems, budget));
         }
         sections.push(Section::new(None, summary_rows(enriched, self.severity, now, budget)));
-        if let Some(description) = event.description(self.language) {
-            let text = text::paragraph(&description.text, budget.description);
+        if let Some(description) = self.description {
+            let text = text::paragraph(description, budget.description);
             if !text.is_empty() {
                 let max_lines = (text::lines(&text, LINE_CHARS) > DESCRIPTION_LINES).then_some(DESCRIPTION_LINES);
                 let paragraph = TextParagraph { max_lines, ..TextParagraph::new(text) };
