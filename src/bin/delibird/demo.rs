@@ -119,8 +119,8 @@ async fn demo(out: &Path) -> Result<Status, Box<dyn std::error::Error>> {
 }
 
 /// The samples, plus two copies of the public issue (from another account, and from the backup
-/// Region: both skipped as duplicates), its resolution (a reply in the same thread), and an event
-/// with invalid fields (posted as a degraded card).
+/// Region: both skipped as duplicates), its resolution (a reply in the same thread), and the
+/// instance retirement again with invalid fields (a degraded card, in the retirement's thread).
 fn samples() -> serde_json::Result<Vec<(String, Value)>> {
     let mut samples: Vec<(String, Value)> = SAMPLES
         .iter()
@@ -138,12 +138,12 @@ fn samples() -> serde_json::Result<Vec<(String, Value)>> {
     let mut backup = samples[0].1.clone();
     backup["region"] = json!("us-west-2");
     backup["detail"]["backupEvent"] = json!("true");
+    let mut invalid = samples[1].1.clone();
+    invalid["detail"]["startTime"] = json!(1_700_000_000);
+    invalid["detail"]["affectedEntities"][0]["entityValue"] = Value::Null;
     samples.insert(1, ("same public issue from another account".to_owned(), forwarded));
     samples.insert(2, ("same public issue, backup-Region copy".to_owned(), backup));
     samples.insert(3, ("public EC2 issue, resolved (same thread)".to_owned(), resolved));
-    let mut invalid = samples[4].1.clone();
-    invalid["detail"]["startTime"] = json!(1_700_000_000);
-    invalid["detail"]["affectedEntities"][0]["entityValue"] = Value::Null;
-    samples.push(("event with invalid fields".to_owned(), invalid));
+    samples.push(("EC2 retirement, invalid fields (same thread)".to_owned(), invalid));
     Ok(samples)
 }
