@@ -402,4 +402,19 @@ fn demo_posts_every_sample_and_records_bodies_google_chat_accepts() {
     let page = std::fs::read_to_string(dir.join("preview.html")).unwrap();
     assert_eq!(page.matches("<div class=\"card\"").count(), lines.len(), "the preview shows every card received");
     assert!(out.stdout.contains(&format!("{}", dir.join("preview.html").display())), "{}", out.stdout);
+
+    // What the demo's lines say about threads and duplicates is what the webhook did.
+    let thread_of = |label: &str| {
+        let line =
+            out.stdout.lines().find(|line| line.contains(label)).unwrap_or_else(|| panic!("{label}: {}", out.stdout));
+        line.split_whitespace().last().filter(|t| t.starts_with("spaces/")).map(str::to_owned)
+    };
+    let first = thread_of("public EC2 operational issue");
+    assert!(first.is_some(), "{}", out.stdout);
+    assert_eq!(thread_of("public EC2 issue, resolved (same thread)"), first);
+    let retirement = thread_of("EC2 instance retirement ");
+    assert!(retirement.is_some() && retirement != first, "{}", out.stdout);
+    assert_eq!(thread_of("EC2 retirement, invalid fields (same thread)"), retirement);
+    assert_eq!(out.stdout.matches("skipped (duplicate)").count(), 2, "{}", out.stdout);
+    assert_eq!(out.stdout.matches("posted (degraded card)").count(), 1, "{}", out.stdout);
 }
