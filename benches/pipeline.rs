@@ -1,10 +1,18 @@
 //! Criterion benchmarks of each pipeline stage and of the whole pipeline, as the Lambda runs it
 //! (SNS event bytes → envelope → validate → enrich → render, which writes the webhook body while
-//! checking its size; `serialize` is that writing alone, for reference), on four
+//! checking its size; `severity`, the part of render that searches the description for keywords,
+//! and `serialize`, the writing alone, are shown for reference), on four
 //! events from small to large, next to the floor: `serde_json` reading the same bytes into a
 //! `Value` (both JSON layers: the SNS envelope and the event it carries as a string) and writing
 //! the same card body. `floor-outer` parses the envelope only, as a reference. `scripts/bench`
 //! runs this and reports each median as a ratio of the floor.
+//!
+//! Criterion measures the floor and the pipeline minutes apart, so a host whose speed drifts in
+//! between moves the ratio of their medians (on 28 Nov 2026 a busy host turned one 2.9× into 3.6×
+//! and then 5.4×). With `DELIBIRD_BENCH_PAIRED=<file>` set, as `scripts/bench` sets it, the run
+//! also measures the ratio paired: a batch of floor runs, then a batch of pipeline runs, back to
+//! back, 201 times, and writes each event's median and quartiles of those per-pair ratios to
+//! `<file>` as JSON. Drift slower than a pair (a few milliseconds) cancels out of each ratio.
 //!
 //! Measured, never asserted: a slow machine must not fail anything.
 //!
@@ -16,9 +24,9 @@
 mod support;
 
 use std::hint::black_box;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
+use criterion::{BatchSize, Criterion, criterion_group};
 use delibird::accounts::{self, StaticAliases};
 use delibird::card::{self, CardSettings, wire::Message};
 use delibird::envelope;
@@ -69,14 +77,7 @@ fn stages(c: &mut Criterion) {
         let message: Message = card::render(&enriched, None, &settings);
 
         let mut group = c.benchmark_group(fixture.name);
-        group.bench_function("floor", |b| {
-            b.iter(|| {
-                let envelope: Value = serde_json::from_slice(black_box(&bytes)).expect("JSON");
-                let event: Value = serde_json::from_str(sns_message(&envelope)).expect("JSON");
-                let body = serde_json::to_vec(black_box(&message)).expect("a message serializes");
-                (envelope, event, body)
-            });
-        });
+        group.bench_function("floor", |b| b.iter(|| floor(black_box(&bytes), black_box(&message))));
         group.bench_function("floor-outer", |b| {
             b.iter(|| {
                 let envelope: Value = serde_json::from_slice(black_box(&bytes)).expect("JSON");
@@ -95,9 +96,75 @@ fn stages(c: &mut Criterion) {
             );
         });
         group.bench_function("render", |b| b.iter(|| card::render_body(black_box(&enriched), None, &settings)));
+        let description = enriched.event.description(&settings.language).map(|d| d.text.as_str());
+        group.bench_function("severity", |b| {
+            b.iter(|| card::assess(black_box(&enriched.event), black_box(description), &settings.severity));
+        });
         group.bench_function("serialize", |b| b.iter(|| serde_json::to_vec(black_box(&message))));
         group.finish();
     }
+}
+
+/// The floor: `serde_json` reading both JSON layers into `Value`s and writing the card body.
+fn floor(bytes: &[u8], message: &Message) -> (Value, Value, Vec<u8>) {
+    let envelope: Value = serde_json::from_slice(bytes).expect("JSON");
+    let event: Value = serde_json::from_str(sns_message(&envelope)).expect("JSON");
+    let body = serde_json::to_vec(message).expect("a message serializes");
+    (envelope, event, body)
+}
+
+/// How long `batch` runs of `run` take.
+fn time_batch<T>(batch: u32, mut run: impl FnMut() -> T) -> Duration {
+    let start = Instant::now();
+    for _ in 0..batch {
+        black_box(run());
+    }
+    start.elapsed()
+}
+
+/// Pipeline ÷ floor, paired: 201 rounds of a batch of each back to back (which goes first
+/// alternates), each batch about a millisecond of floor runs. Median and quartiles of the ratios.
+fn paired_ratio(bytes: &[u8], message: &Message, aliases: &StaticAliases, settings: &CardSettings) -> [f64; 3] {
+    let floor_once = || floor(black_box(bytes), black_box(message));
+    let pipeline_once = || pipeline(black_box(bytes), aliases, settings);
+    time_batch(100, floor_once);
+    time_batch(100, pipeline_once);
+    let per_floor = time_batch(100, floor_once) / 100;
+    let batch = u32::try_from(Duration::from_millis(1).as_nanos() / per_floor.as_nanos().max(1)).unwrap_or(1).max(1);
+    let mut ratios: Vec<f64> = (0..201)
+        .map(|round| {
+            let (floor_time, pipeline_time) = if round % 2 == 0 {
+                let f = time_batch(batch, floor_once);
+                (f, time_batch(batch, pipeline_once))
+            } else {
+                let p = time_batch(batch, pipeline_once);
+                (time_batch(batch, floor_once), p)
+            };
+            pipeline_time.as_secs_f64() / floor_time.as_secs_f64()
+        })
+        .collect();
+    ratios.sort_by(f64::total_cmp);
+    [ratios[100], ratios[50], ratios[150]]
+}
+
+/// The paired ratios of every event, to the file `DELIBIRD_BENCH_PAIRED` names (nothing when it
+/// is not set): `{"small-issue": {"median": 2.8, "p25": 2.7, "p75": 2.9}, …}`.
+fn paired() {
+    let Some(path) = std::env::var_os("DELIBIRD_BENCH_PAIRED") else { return };
+    let aliases = StaticAliases::from_json(support::ALIASES).expect("valid aliases");
+    let settings = CardSettings::default();
+    let mut report = serde_json::Map::new();
+    for fixture in support::fixtures() {
+        let bytes = fixture.sns_bytes();
+        let records = envelope::parse(&bytes).expect("the fixture is an SNS event");
+        let raw = records[0].event.clone().expect("the record holds an event");
+        let enriched = block_on(accounts::enrich(checked(&raw).0, &aliases));
+        let message = card::render(&enriched, None, &settings);
+        let [median, p25, p75] = paired_ratio(&bytes, &message, &aliases, &settings);
+        println!("{}/paired pipeline ÷ floor: {median:.2}× ({p25:.2}× – {p75:.2}×)", fixture.name);
+        report.insert(fixture.name.to_owned(), serde_json::json!({"median": median, "p25": p25, "p75": p75}));
+    }
+    std::fs::write(&path, Value::Object(report).to_string()).expect("the paired report is written");
 }
 
 fn config() -> Criterion {
@@ -109,4 +176,9 @@ criterion_group! {
     config = config();
     targets = stages
 }
-criterion_main!(benches);
+/// Criterion's benchmarks, then the paired ratios (`criterion_main!` would end with the former).
+fn main() {
+    benches();
+    paired();
+    Criterion::default().configure_from_args().final_summary();
+}
