@@ -27,7 +27,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, criterion_group};
-use delibird::accounts::{self, StaticAliases};
+use delibird::accounts::{self, EnrichedEvent, StaticAliases};
 use delibird::card::{self, CardSettings, wire::Message};
 use delibird::envelope;
 use delibird::health::{self, HealthEvent, ValidationErrors};
@@ -64,17 +64,34 @@ fn sns_message(envelope: &Value) -> &str {
     envelope.pointer("/Records/0/Sns/Message").and_then(Value::as_str).expect("an SNS record with a Message")
 }
 
-fn stages(c: &mut Criterion) {
-    let aliases = StaticAliases::from_json(support::ALIASES).expect("valid aliases");
-    let settings = CardSettings::default();
-    for fixture in support::fixtures() {
+/// One fixture as each stage takes it: the SNS bytes, the raw event, the checked event, the
+/// enriched one and its card.
+struct Inputs {
+    bytes: Vec<u8>,
+    raw: Value,
+    event: HealthEvent,
+    enriched: EnrichedEvent,
+    message: Message,
+}
+
+impl Inputs {
+    fn of(fixture: &support::Fixture, aliases: &StaticAliases, settings: &CardSettings) -> Self {
         let bytes = fixture.sns_bytes();
         let records = envelope::parse(&bytes).expect("the fixture is an SNS event");
         let raw = records[0].event.clone().expect("the record holds an event");
         let (event, problems) = checked(&raw);
         assert!(problems.is_none(), "{}: the benchmarked events are valid", fixture.name);
-        let enriched = block_on(accounts::enrich(event.clone(), &aliases));
-        let message: Message = card::render(&enriched, None, &settings);
+        let enriched = block_on(accounts::enrich(event.clone(), aliases));
+        let message = card::render(&enriched, None, settings);
+        Self { bytes, raw, event, enriched, message }
+    }
+}
+
+fn stages(c: &mut Criterion) {
+    let aliases = StaticAliases::from_json(support::ALIASES).expect("valid aliases");
+    let settings = CardSettings::default();
+    for fixture in support::fixtures() {
+        let Inputs { bytes, raw, event, enriched, message } = Inputs::of(&fixture, &aliases, &settings);
 
         let mut group = c.benchmark_group(fixture.name);
         group.bench_function("floor", |b| b.iter(|| floor(black_box(&bytes), black_box(&message))));
@@ -155,11 +172,7 @@ fn paired() {
     let settings = CardSettings::default();
     let mut report = serde_json::Map::new();
     for fixture in support::fixtures() {
-        let bytes = fixture.sns_bytes();
-        let records = envelope::parse(&bytes).expect("the fixture is an SNS event");
-        let raw = records[0].event.clone().expect("the record holds an event");
-        let enriched = block_on(accounts::enrich(checked(&raw).0, &aliases));
-        let message = card::render(&enriched, None, &settings);
+        let Inputs { bytes, message, .. } = Inputs::of(&fixture, &aliases, &settings);
         let [median, p25, p75] = paired_ratio(&bytes, &message, &aliases, &settings);
         println!("{}/paired pipeline ÷ floor: {median:.2}× ({p25:.2}× – {p75:.2}×)", fixture.name);
         report.insert(fixture.name.to_owned(), serde_json::json!({"median": median, "p25": p25, "p75": p75}));
