@@ -8,6 +8,8 @@
 //! `messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD`; answers `{name, thread: {name}}`.
 //! Tests can script answers ahead of that behaviour (error statuses, slow answers) or declare an
 //! outage (every request answered with one status until it ends).
+//! `GET /_emulator/messages` lists what it accepted, for tests that run it as a process
+//! (`delibird chat-emulator`).
 //! It is not Chat: it does not render cards or check them against the schema.
 
 use std::collections::{HashMap, VecDeque};
@@ -19,7 +21,7 @@ use axum::Json;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
@@ -90,15 +92,28 @@ impl ChatEmulator {
 
     /// Starts an emulator that accepts one message per `min_interval` per space.
     pub async fn with_min_interval(min_interval: Duration) -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
+        Self::on_port(0, min_interval).await
+    }
+
+    /// Starts an emulator on `127.0.0.1:port` (0: any free port) that accepts one message per
+    /// `min_interval` per space.
+    pub async fn on_port(port: u16, min_interval: Duration) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port)).await?;
         let address = listener.local_addr()?;
         let shared = Shared { inner: Arc::default(), min_interval };
-        let app =
-            axum::Router::new().route("/v1/spaces/{space}/messages", post(create_message)).with_state(shared.clone());
+        let app = axum::Router::new()
+            .route("/v1/spaces/{space}/messages", post(create_message))
+            .route("/_emulator/messages", get(list_messages))
+            .with_state(shared.clone());
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, app).await;
         });
         Ok(Self { address, shared, server })
+    }
+
+    /// Where it listens.
+    pub fn address(&self) -> SocketAddr {
+        self.address
     }
 
     /// The webhook URL of `space`, with a key and [`EMULATOR_TOKEN`].
@@ -136,6 +151,19 @@ impl Drop for ChatEmulator {
     fn drop(&mut self) {
         self.server.abort();
     }
+}
+
+/// `GET /_emulator/messages`: what was accepted so far, for tests in other processes (and
+/// languages) that run the emulator as `delibird chat-emulator`: `{requests, rateLimited,
+/// messages: [{space, name, thread, body}]}`.
+async fn list_messages(State(shared): State<Shared>) -> Response {
+    let inner = shared.lock();
+    let messages: Vec<Value> = inner
+        .received
+        .iter()
+        .map(|r| json!({"space": r.space, "name": r.message_name, "thread": r.thread_name, "body": r.body}))
+        .collect();
+    Json(json!({"requests": inner.requests, "rateLimited": inner.rate_limited, "messages": messages})).into_response()
 }
 
 fn rpc_error(status: StatusCode, reason: &str, message: &str) -> Response {

@@ -12,6 +12,7 @@
 //! When several apply, the highest wins.
 
 mod demo;
+mod emulator;
 mod inputs;
 mod preview;
 mod query;
@@ -93,6 +94,17 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run the local Google Chat webhook emulator until stopped (Ctrl-C), to try `send` or a
+    /// `bootstrap` against: prints a webhook URL for space LOCAL (any space name works); `GET
+    /// /_emulator/messages` lists what it accepted.
+    ChatEmulator {
+        /// The port on 127.0.0.1; 0 picks a free one.
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Least time between two accepted messages in one space (Chat: 1000).
+        #[arg(long, default_value_t = 1000)]
+        min_interval_ms: u64,
+    },
     /// Run the bundled sample events through the Lambda handler into a local webhook.
     Demo {
         /// Where to write the bodies the local webhook received.
@@ -127,6 +139,7 @@ async fn main() -> ExitCode {
         Command::Preview { files, out, now } => preview::run(&files, &out, now).await,
         Command::Query { sql, files, json } => query::query(&sql, &files, json).await,
         Command::Route { rules, files, json } => query::route(&rules, &files, json).await,
+        Command::ChatEmulator { port, min_interval_ms } => emulator::run(port, min_interval_ms).await,
         Command::Demo { out } => demo::run(&out).await,
     };
     status.into()
