@@ -25,7 +25,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use delibird::chat_emulator::ChatEmulator;
+use delibird_tools::chat_emulator::ChatEmulator;
 use runtime_api::{Reply, RuntimeApi};
 use serde_json::{Value, json};
 

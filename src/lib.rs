@@ -8,13 +8,13 @@
 //! 4. [`card::render`] makes a Google Chat Card V2 message within Google's limits;
 //! 5. [`webhook::deliver`] posts it, retrying what a retry can fix.
 //!
-//! [`handler::handle`] runs them for a Lambda invocation; the `bootstrap` and `delibird` binaries
-//! are thin shells around this library. Beside the pipeline, [`preview::page`] draws webhook
-//! bodies as Google Chat shows them, on a static HTML page, to look at cards before they ship.
+//! [`handler::handle`] runs them for a Lambda invocation; the `bootstrap` binary is a thin shell
+//! around this library, and so is the `delibird` command line (the `delibird-tools` crate in
+//! `tools/`, which also holds the development tools the Lambda never runs: the local Chat
+//! emulator, the preview page and the query engine).
 
 pub mod accounts;
 pub mod card;
-pub mod chat_emulator;
 pub mod config;
 pub mod dedup;
 pub mod envelope;
@@ -23,7 +23,6 @@ pub mod handler;
 pub mod health;
 pub mod json_path;
 pub mod logging;
-pub mod preview;
 pub mod redrive;
 pub mod rules;
 pub mod secret;

@@ -44,7 +44,7 @@ const MAX_PARSER_DEPTH: usize = 48;
 
 /// Deepest expression tree delibird compiles: chains of `AND` / `OR` nest one level per term
 /// without sqlparser recursing, so they are counted here.
-pub(crate) const MAX_DEPTH: usize = 256;
+pub const MAX_DEPTH: usize = 256;
 
 /// The top-level names of an event's JSON view: the EventBridge envelope, and `delibird`.
 pub const ROOT_FIELDS: &[&str] = &[
@@ -97,18 +97,19 @@ pub struct SqlError {
 }
 
 impl SqlError {
-    pub(crate) fn at(position: Position, problem: impl Into<String>) -> Self {
+    /// An error at `position`.
+    pub fn at(position: Position, problem: impl Into<String>) -> Self {
         Self { position, problem: problem.into() }
     }
 
     /// An error at the start of `node` (or of the text, when sqlparser kept no span for it).
-    pub(crate) fn on(node: &(impl Spanned + ?Sized), problem: impl Into<String>) -> Self {
+    pub fn on(node: &(impl Spanned + ?Sized), problem: impl Into<String>) -> Self {
         Self::at(position_of(node.span().start), problem)
     }
 
     /// sqlparser's error, with its position taken out of the message (the end of `text` when it
     /// has none: sqlparser gives no position for "found: EOF").
-    pub(crate) fn from_parser(error: ParserError, text: &str) -> Self {
+    pub fn from_parser(error: ParserError, text: &str) -> Self {
         let message = match error {
             ParserError::TokenizerError(message) | ParserError::ParserError(message) => message,
             ParserError::RecursionLimitExceeded => {
@@ -138,7 +139,7 @@ fn position_of(location: Location) -> Position {
 }
 
 /// The position just after the last character of `text`.
-pub(crate) fn end_of(text: &str) -> Position {
+pub fn end_of(text: &str) -> Position {
     let line = text.split('\n').count() as u64;
     let column = text.rsplit('\n').next().map_or(0, |last| last.chars().count()) as u64 + 1;
     Position { line, column }
@@ -212,7 +213,7 @@ const PARSE_STACK_BYTES: usize = 64 << 20;
 /// Runs `parse` on a thread of its own with [`PARSE_STACK_BYTES`] of stack, so that no SQL text can
 /// overflow the caller's. Whatever sqlparser builds is dropped there too; only delibird's compiled
 /// form (at most [`MAX_DEPTH`] deep) comes back.
-pub(crate) fn on_a_large_stack<T: Send>(parse: impl FnOnce() -> T + Send) -> T {
+pub fn on_a_large_stack<T: Send>(parse: impl FnOnce() -> T + Send) -> T {
     std::thread::scope(|scope| {
         let thread = std::thread::Builder::new()
             .name("delibird-sql".into())
@@ -224,7 +225,7 @@ pub(crate) fn on_a_large_stack<T: Send>(parse: impl FnOnce() -> T + Send) -> T {
 }
 
 /// A sqlparser over `text` with delibird's nesting limit.
-pub(crate) fn parser(text: &str) -> Result<Parser<'static>, SqlError> {
+pub fn parser(text: &str) -> Result<Parser<'static>, SqlError> {
     static DIALECT: GenericDialect = GenericDialect {};
     Parser::new(&DIALECT)
         .with_recursion_limit(MAX_PARSER_DEPTH)
@@ -292,6 +293,30 @@ pub(crate) enum Expr {
 }
 
 const NULL: Value = Value::Null;
+
+/// A compiled SQL expression of the rule language (a query's column, `GROUP BY` key or `WHERE`
+/// condition), evaluated over events' views by `delibird query`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expression(Expr);
+
+impl Expression {
+    /// Compiles one sqlparser expression.
+    pub fn compile(sql: &Sql) -> Result<Self, SqlError> {
+        compile(sql, 0).map(Self)
+    }
+
+    /// Compiles one sqlparser expression that must be able to be TRUE (a `WHERE`).
+    pub fn condition(sql: &Sql) -> Result<Self, SqlError> {
+        let expr = compile(sql, 0)?;
+        check_condition(&expr, sql)?;
+        Ok(Self(expr))
+    }
+
+    /// Its value for `view`; `Value::Null` is SQL's NULL.
+    pub fn eval<'a>(&self, view: &'a Value) -> Cow<'a, Value> {
+        self.0.eval(view)
+    }
+}
 
 impl Expr {
     /// The value of the expression for `view`; `Value::Null` is SQL's NULL.
@@ -674,7 +699,7 @@ fn call_expr(function: &ast::Function, sql: &Sql, depth: usize) -> Result<Expr, 
 }
 
 /// The value at `path` in `value`; through arrays, the array of what each element holds there.
-pub(crate) fn lookup<'a>(value: &'a Value, path: &[String]) -> Cow<'a, Value> {
+pub fn lookup<'a>(value: &'a Value, path: &[String]) -> Cow<'a, Value> {
     let Some((first, rest)) = path.split_first() else { return Cow::Borrowed(value) };
     match value {
         Value::Object(map) => map.get(first).map_or(Cow::Borrowed(&NULL), |inner| lookup(inner, rest)),
@@ -712,7 +737,7 @@ fn numeric(text: &str) -> Option<f64> {
 }
 
 /// How two values compare, or `None` (NULL) when they cannot be.
-pub(crate) fn compare(a: &Value, b: &Value) -> Option<Ordering> {
+pub fn compare(a: &Value, b: &Value) -> Option<Ordering> {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64()?.partial_cmp(&y.as_f64()?),
         (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
@@ -773,7 +798,7 @@ enum Piece {
 }
 
 /// SQL `LIKE`: `%` matches any run of characters, `_` one; `escape` makes the next one literal.
-pub(crate) fn like(text: &str, pattern: &str, escape: Option<char>) -> bool {
+pub fn like(text: &str, pattern: &str, escape: Option<char>) -> bool {
     let mut tokens = Vec::new();
     let mut chars = pattern.chars();
     while let Some(c) = chars.next() {

@@ -24,8 +24,7 @@
 //! `drop_unmatched = true`, nowhere. [`Router`] adds each webhook's URL and pacer.
 //! No I/O here but in [`resolve_webhooks`].
 
-mod condition;
-mod query;
+pub mod condition;
 mod router;
 mod view;
 
@@ -39,7 +38,6 @@ use toml::Spanned;
 pub use condition::{
     ACCOUNT_FIELDS, Condition, DELIBIRD_FIELDS, MAX_CONDITION_BYTES, Position, ROOT_FIELDS, SEVERITIES, SqlError,
 };
-pub use query::{Query, Row};
 pub use router::{ResolveError, ResolveErrors, Route, Router, Space, resolve_webhooks};
 pub use view::view;
 

@@ -4,8 +4,8 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-use delibird::chat_emulator::{ChatEmulator, EMULATOR_TOKEN};
 use delibird::envelope::sns_event;
+use delibird_tools::chat_emulator::{ChatEmulator, EMULATOR_TOKEN};
 use serde_json::{Value, json};
 
 use crate::support::chat_schema::assert_accepted;

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use delibird::accounts::EnrichedEvent;
 use delibird::card::{CardSettings, Rendered, render_body};
-use delibird::chat_emulator::{ChatEmulator, EMULATOR_TOKEN, Scripted};
 use delibird::health::validate;
 use delibird::webhook::{DeliveryError, Pacer, RetryPolicy, WebhookUrl, deliver, http_client};
+use delibird_tools::chat_emulator::{ChatEmulator, EMULATOR_TOKEN, Scripted};
 use tokio::time::Instant;
 
 use crate::support::fixture;

@@ -4,11 +4,11 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use delibird::accounts::StaticAliases;
-use delibird::chat_emulator::{ChatEmulator, EMULATOR_TOKEN, Scripted};
 use delibird::envelope::sns_event;
 use delibird::handler::{Deps, HandlerError, Response, Summary, handle};
 use delibird::health::AccountId;
 use delibird::webhook::{Pacer, RetryPolicy, WebhookUrl, http_client};
+use delibird_tools::chat_emulator::{ChatEmulator, EMULATOR_TOKEN, Scripted};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
 

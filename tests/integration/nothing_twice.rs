@@ -9,11 +9,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
-use delibird::chat_emulator::ChatEmulator;
 use delibird::dedup::{CLAIM_LEASE, Claim, DedupStore, DynamoStore, Notification, Store};
 use delibird::envelope::sns_event;
 use delibird::handler::{Deps, HandlerError, Response, Summary, handle};
 use delibird::webhook::{Pacer, RetryPolicy, WebhookUrl, http_client};
+use delibird_tools::chat_emulator::ChatEmulator;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 

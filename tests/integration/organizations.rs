@@ -5,11 +5,11 @@ use std::collections::BTreeSet;
 use std::time::Duration;
 
 use delibird::accounts::{AccountDirectory, Layered, OrgSettings, Organizations, StaticAliases, enrich};
-use delibird::chat_emulator::ChatEmulator;
 use delibird::envelope::sns_event;
 use delibird::handler::{Deps, Response, handle};
 use delibird::health::{AccountId, validate};
 use delibird::webhook::{Pacer, WebhookUrl, http_client};
+use delibird_tools::chat_emulator::ChatEmulator;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::json;
 

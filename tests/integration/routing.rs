@@ -7,12 +7,12 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
 use delibird::accounts::StaticAliases;
-use delibird::chat_emulator::{ChatEmulator, EMULATOR_TOKEN};
 use delibird::envelope::sns_event;
 use delibird::handler::{Deps, HandlerError, Outcome, Posting, Response, Summary, handle, process};
 use delibird::health::AccountId;
 use delibird::rules::{Context, ResolveError, Router, RuleSet, resolve_webhooks};
 use delibird::webhook::{RetryPolicy, WebhookUrl, http_client};
+use delibird_tools::chat_emulator::{ChatEmulator, EMULATOR_TOKEN};
 use lambda_runtime::{Context as LambdaContext, Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
 

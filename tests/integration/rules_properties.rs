@@ -9,7 +9,8 @@
 
 use std::cmp::Ordering;
 
-use delibird::rules::{Condition, Query};
+use delibird::rules::Condition;
+use delibird_tools::query::Query;
 use proptest::collection::vec;
 use proptest::prelude::*;
 use proptest::sample::select;

@@ -2,16 +2,18 @@
 //! refused connection, TLS error, timeout, 4xx, 5xx, a redirect — and bad configuration, with
 //! logging at TRACE: in process (delibird's logs and its libraries', reqwest's and rustls's
 //! through the `log` bridge; every error's `Display`, `Debug` and source chain; `Debug` of what
-//! holds the URL, which is all a panic message could show), and in the `delibird` and `bootstrap`
-//! binaries as child processes with `DELIBIRD_LOG=trace` (everything they print, and the error
-//! they report to the Lambda Runtime API). No run may panic.
+//! holds the URL, which is all a panic message could show), and in the `bootstrap` binary as a
+//! child process with `DELIBIRD_LOG=trace` (everything it prints, and the error it reports to the
+//! Lambda Runtime API). No run may panic. The `delibird` command line's side of this is in
+//! `tools/tests/integration/secret_hygiene.rs`, with the same hostile peers
+//! (`support::hostile`).
 //!
 //! Only `https://chat.googleapis.com/…` (and, with `DELIBIRD_ALLOW_LOOPBACK_WEBHOOK=1`, plain
 //! HTTP on loopback) is accepted, so nothing here can point delibird's own configuration at a
 //! local TLS failure. Instead the failures on Google's URL are made the way they happen in real
 //! life, without traffic leaving the machine: in process, a client whose DNS for
 //! chat.googleapis.com answers "no such host" or points at a local socket (closed, silent, or
-//! answering in plain text where TLS is expected); in the binaries, an HTTPS proxy
+//! answering in plain text where TLS is expected); in the binary, an HTTPS proxy
 //! (`HTTPS_PROXY`, which reqwest honours as AWS Lambda's environment may set it) that does not
 //! resolve, refuses, or tunnels to such a socket. HTTP errors come from a loopback server that
 //! echoes the request's URL back in its error message and its `Location`, as a careless proxy
@@ -22,8 +24,8 @@ use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::pin::Pin;
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use delibird::config::{Config, Webhook};
@@ -32,149 +34,11 @@ use delibird::handler::{Deps, handle};
 use delibird::logging::chain;
 use delibird::webhook::{DeliveryError, Pacer, RetryPolicy, WebhookUrl, deliver, http_client};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 use tokio::time::Instant;
 
+use crate::support::hostile::*;
 use crate::support::runtime_api::{Reply, RuntimeApi};
-use crate::support::{fixture, fixtures_dir, logs};
-
-/// The secrets of the webhook URLs below: nothing may show either.
-const KEY: &str = "AIzaSyHygieneKey0w7Qm3";
-const TOKEN: &str = "hygiene-token-5b1f0c9e7d";
-
-const TOPIC: &str = "arn:aws:sns:us-east-1:123456789012:delibird-health";
-const EVENT: &str = "health-events/seed-project-health101.json";
-
-fn google_url() -> String {
-    format!("https://chat.googleapis.com/v1/spaces/AAAAhygiene/messages?key={KEY}&token={TOKEN}")
-}
-
-fn loopback_url(address: SocketAddr) -> String {
-    format!("http://{address}/v1/spaces/AAAAhygiene/messages?key={KEY}&token={TOKEN}")
-}
-
-#[track_caller]
-fn assert_clean(what: &str, text: &str) {
-    for secret in [TOKEN, KEY] {
-        assert!(!text.contains(secret), "{what} shows a secret of the webhook URL:\n{text:.5000}");
-    }
-    assert!(!text.contains("panicked"), "{what}: a panic:\n{text:.5000}");
-}
-
-// Local peers, each on its own 127.0.0.1 port.
-
-/// What a local socket does with a connection.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Peer {
-    /// Answers in plain HTTP, as a server that does not speak TLS would.
-    PlainText,
-    /// Accepts and never answers.
-    Silent,
-}
-
-async fn behave(mut stream: TcpStream, peer: Peer, held: Arc<Mutex<Vec<TcpStream>>>) {
-    match peer {
-        Peer::PlainText => {
-            let mut buffer = [0_u8; 1024];
-            let _ = stream.read(&mut buffer).await;
-            let _ =
-                stream.write_all(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").await;
-        }
-        Peer::Silent => held.lock().unwrap().push(stream),
-    }
-}
-
-/// A socket that does `peer` with every connection.
-async fn socket(peer: Peer) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let held = Arc::default();
-    tokio::spawn(async move {
-        while let Ok((stream, _)) = listener.accept().await {
-            tokio::spawn(behave(stream, peer, Arc::clone(&held)));
-        }
-    });
-    address
-}
-
-/// A loopback port nothing listens on.
-fn closed_port() -> SocketAddr {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap()
-}
-
-/// An HTTPS proxy: answers `CONNECT` with 200, then does `peer` inside the tunnel. Records the
-/// `CONNECT` request lines it saw.
-async fn https_proxy(peer: Peer) -> (SocketAddr, Arc<Mutex<Vec<String>>>) {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    let seen: Arc<Mutex<Vec<String>>> = Arc::default();
-    let log = Arc::clone(&seen);
-    let held = Arc::default();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let log = Arc::clone(&log);
-            let held = Arc::clone(&held);
-            tokio::spawn(async move {
-                let Some(head) = read_head(&mut stream).await else { return };
-                log.lock().unwrap().push(head.lines().next().unwrap_or_default().to_owned());
-                let _ = stream.write_all(b"HTTP/1.1 200 Connection established\r\n\r\n").await;
-                behave(stream, peer, held).await;
-            });
-        }
-    });
-    (address, seen)
-}
-
-/// Reads an HTTP request head (up to the blank line).
-async fn read_head(stream: &mut TcpStream) -> Option<String> {
-    let mut head = Vec::new();
-    let mut byte = [0_u8; 1];
-    while !head.ends_with(b"\r\n\r\n") {
-        if stream.read(&mut byte).await.ok()? == 0 || head.len() > 65_536 {
-            return None;
-        }
-        head.push(byte[0]);
-    }
-    Some(String::from_utf8_lossy(&head).into_owned())
-}
-
-/// An HTTP server answering every request with `status`, echoing the request's path and query
-/// (the key and token) in a Chat-style error message and in a `Location` header.
-async fn echoing_server(status: u16) -> SocketAddr {
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let address = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                let Some(head) = read_head(&mut stream).await else { return };
-                let target = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
-                let length: usize = head
-                    .lines()
-                    .find_map(|line| {
-                        line.to_ascii_lowercase().strip_prefix("content-length:").map(|v| v.trim().to_owned())
-                    })
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0);
-                let mut body = vec![0_u8; length];
-                let _ = stream.read_exact(&mut body).await;
-                let error = serde_json::json!({"error": {
-                    "code": status,
-                    "message": format!("Invalid request POST {target} (https://chat.googleapis.com{target})"),
-                    "status": "INVALID_ARGUMENT"
-                }})
-                .to_string();
-                let answer = format!(
-                    "HTTP/1.1 {status} Scripted\r\nContent-Type: application/json\r\nLocation: https://elsewhere.example{target}\r\n\
-                     Content-Length: {}\r\nConnection: close\r\n\r\n{error}",
-                    error.len()
-                );
-                let _ = stream.write_all(answer.as_bytes()).await;
-            });
-        }
-    });
-    address
-}
+use crate::support::{fixture, logs};
 
 // In process.
 
@@ -341,100 +205,6 @@ fn bad_configuration_never_quotes_the_webhook_url() {
     assert_clean("Config's Debug", &format!("{config:?}"));
     let url = WebhookUrl::parse(&google_url(), false).unwrap();
     assert_clean("WebhookUrl's Display and Debug", &format!("{url} {url:?} {}", url.redacted()));
-}
-
-// The binaries.
-
-/// `delibird send` on one event with `env` (and nothing else from this process's environment),
-/// logging at TRACE. Returns its exit code and everything it printed.
-fn delibird_send(env: &[(&str, String)], args: &[String]) -> (i32, String) {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_delibird"));
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("DELIBIRD_LOG", "trace")
-        .env("RUST_BACKTRACE", "1")
-        .env("DELIBIRD_RETRY_MAX_ATTEMPTS", "2")
-        .env("DELIBIRD_RETRY_BASE_MS", "1")
-        .env("DELIBIRD_RETRY_CAP_MS", "2")
-        .env("DELIBIRD_HTTP_TIMEOUT_MS", "500")
-        .env("DELIBIRD_WEBHOOK_INTERVAL_MS", "0")
-        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
-        .arg("send")
-        .arg(fixtures_dir().join(EVENT))
-        .args(args)
-        .stdin(Stdio::null());
-    let output = command.output().expect("delibird runs");
-    let printed = String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr);
-    (output.status.code().expect("exited, not killed"), printed)
-}
-
-/// One failure path through `delibird send`: exit 3 (not delivered), `expected` in its output, no
-/// secret anywhere in it.
-async fn send_fails(what: &str, env: Vec<(&'static str, String)>, expected: &str) -> String {
-    let (code, printed) = tokio::task::spawn_blocking(move || delibird_send(&env, &[])).await.unwrap();
-    assert_eq!(code, 3, "{what}: exit code; output:\n{printed:.5000}");
-    assert!(printed.contains(expected), "{what}: expected {expected:?} in:\n{printed:.5000}");
-    assert!(printed.contains("TRACE") || printed.contains("DEBUG"), "{what}: logging at TRACE:\n{printed:.3000}");
-    assert_clean(what, &printed);
-    printed
-}
-
-fn via_proxy(proxy: String) -> Vec<(&'static str, String)> {
-    vec![("DELIBIRD_WEBHOOK_URL", google_url()), ("HTTPS_PROXY", proxy)]
-}
-
-fn on_loopback(address: SocketAddr) -> Vec<(&'static str, String)> {
-    vec![("DELIBIRD_WEBHOOK_URL", loopback_url(address)), ("DELIBIRD_ALLOW_LOOPBACK_WEBHOOK", "1".into())]
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn no_failure_path_shows_the_token_in_what_delibird_send_prints_at_trace_level() {
-    let dns = via_proxy("http://no-such-proxy.delibird.invalid:3128".into());
-    send_fails("DNS failure", dns, "dns error").await;
-    send_fails("refused connection (proxy)", via_proxy(format!("http://{}", closed_port())), "could not connect").await;
-    send_fails("refused connection", on_loopback(closed_port()), "could not connect").await;
-    let (proxy, connects) = https_proxy(Peer::PlainText).await;
-    send_fails("TLS error", via_proxy(format!("http://{proxy}")), "InvalidContentType").await;
-    assert!(
-        connects.lock().unwrap().iter().all(|line| line.starts_with("CONNECT chat.googleapis.com:443 ")),
-        "the TLS session was to chat.googleapis.com: {connects:?}"
-    );
-    let (proxy, _) = https_proxy(Peer::Silent).await;
-    send_fails("timeout (TLS handshake)", via_proxy(format!("http://{proxy}")), "no answer within").await;
-    send_fails("timeout", on_loopback(socket(Peer::Silent).await), "no answer within").await;
-    for status in [400, 403, 404, 429, 500, 503, 302] {
-        send_fails(&format!("HTTP {status}"), on_loopback(echoing_server(status).await), &format!("HTTP {status}"))
-            .await;
-    }
-}
-
-#[test]
-fn bad_configuration_of_delibird_send_exits_2_without_quoting_the_url() {
-    type Env = Vec<(&'static str, String)>;
-    let cases: Vec<(Env, Vec<String>)> = vec![
-        (
-            vec![(
-                "DELIBIRD_WEBHOOK_URL",
-                google_url().replace("chat.googleapis.com", "chat.googleapis.com.evil.example"),
-            )],
-            vec![],
-        ),
-        (vec![("DELIBIRD_WEBHOOK_URL", google_url().replace("https:", "http:"))], vec![]),
-        (vec![("DELIBIRD_WEBHOOK_URL", loopback_url(closed_port()))], vec![]),
-        (
-            vec![],
-            vec!["--webhook-url".into(), format!("chat.googleapis.com/v1/spaces/A/messages?key={KEY}&token={TOKEN}")],
-        ),
-        (vec![("DELIBIRD_WEBHOOK_SECRET", google_url())], vec!["--webhook-url".into(), google_url()]),
-        (vec![("DELIBIRD_WEBHOOK_URL", google_url()), ("DELIBIRD_ALLOW_LOOPBACK_WEBHOOK", TOKEN.into())], vec![]),
-    ];
-    for (env, args) in cases {
-        let (code, printed) = delibird_send(&env, &args);
-        assert_eq!(code, 2, "{env:?} {args:?}: exit code; output:\n{printed}");
-        assert!(printed.contains("delibird: "), "an error message: {printed}");
-        assert_clean("a configuration error of delibird send", &printed);
-    }
 }
 
 /// `bootstrap` against a local Runtime API, logging at TRACE, with `env` only.

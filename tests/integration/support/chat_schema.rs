@@ -40,8 +40,8 @@ const KNOWN_ICONS: &[&str] = &[
 fn validator() -> &'static jsonschema::Validator {
     static VALIDATOR: OnceLock<jsonschema::Validator> = OnceLock::new();
     VALIDATOR.get_or_init(|| {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("schema/message.schema.json");
-        let schema: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+        // Relative to this file, which the command line's tests include too.
+        let schema: Value = serde_json::from_str(include_str!("../../../schema/message.schema.json")).unwrap();
         let mut root = schema.clone();
         root["$ref"] = Value::String("#/definitions/Message".into());
         jsonschema::draft7::new(&root).expect("the vendored schema compiles")

@@ -5,6 +5,7 @@
 pub mod aws_proxy;
 pub mod card_safety;
 pub mod chat_schema;
+pub mod hostile;
 pub mod logs;
 pub mod moto;
 pub mod runtime_api;

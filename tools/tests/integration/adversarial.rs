@@ -16,11 +16,11 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use delibird::chat_emulator::{ChatEmulator, Received};
 use delibird::envelope::sns_event;
 use delibird::handler::{Deps, HandlerError, Response, Summary, handle};
 use delibird::health::AccountId;
 use delibird::webhook::{Pacer, RetryPolicy, WebhookUrl, http_client};
+use delibird_tools::chat_emulator::{ChatEmulator, Received};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 
@@ -151,7 +151,7 @@ const CORPUS: &[(&str, Expect)] = &[
 ];
 
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/adversarial")
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/adversarial")
 }
 
 /// Where generated inputs are written.

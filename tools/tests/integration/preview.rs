@@ -7,7 +7,7 @@ use delibird::accounts::{EnrichedEvent, StaticAliases, enrich};
 use delibird::card::{self, CardSettings, Clock};
 use delibird::envelope;
 use delibird::health::{self, AccountId};
-use delibird::preview::page;
+use delibird_tools::preview::page;
 use either::Either;
 use serde_json::{Value, json};
 
@@ -40,7 +40,7 @@ fn event(name: &str) -> Value {
 }
 
 fn preview_body(name: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/preview").join(name);
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/preview").join(name);
     serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
 }
 

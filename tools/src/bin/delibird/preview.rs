@@ -75,7 +75,7 @@ pub async fn run(files: &[PathBuf], out: &Path, now: Option<DateTime<Utc>>) -> S
 pub fn write(out: &Path, bodies: &[(String, Value)]) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(out)?;
     let page = out.join(PAGE);
-    std::fs::write(&page, delibird::preview::page(bodies))?;
+    std::fs::write(&page, delibird_tools::preview::page(bodies))?;
     Ok(page)
 }
 

@@ -1,6 +1,6 @@
 //! `SELECT … FROM health [WHERE …] [GROUP BY …] [ORDER BY …] [LIMIT n [OFFSET m]]` over events'
 //! JSON views, for `delibird query`. The `WHERE` condition and every expression are the rule
-//! language ([`super::Condition`]); the one aggregate is `COUNT(*)` (or `COUNT(x)`: rows where
+//! language ([`delibird::rules::Condition`]); the one aggregate is `COUNT(*)` (or `COUNT(x)`: rows where
 //! `x` is not NULL). No I/O here.
 //!
 //! - Columns are expressions, optionally `AS name`; `*` is the whole view. A column's header is
@@ -22,8 +22,8 @@ use sqlparser::ast::{
     OrderByKind, OrderBySort, SelectItem, SetExpr, Spanned, Statement, TableFactor,
 };
 
-use super::condition::{
-    Expr, MAX_CONDITION_BYTES, Position, SqlError, check_condition, compile, on_a_large_stack, parser,
+use delibird::rules::condition::{
+    Expression as Expr, MAX_CONDITION_BYTES, Position, SqlError, on_a_large_stack, parser,
 };
 
 /// One result row: a value per column, NULL as `Value::Null`.
@@ -143,7 +143,7 @@ impl Query {
                 None => Output::Event,
                 Some(expr) => match count(expr)? {
                     Some(counted) => Output::Count(counted),
-                    None => Output::Value(compile(expr, 0)?),
+                    None => Output::Value(Expr::compile(expr)?),
                 },
             };
             headers.push(header);
@@ -182,7 +182,7 @@ impl Query {
                         },
                         None => match out_of_range(expr) {
                             Some(error) => return Err(error),
-                            None => compile(expr, 0)?,
+                            None => Expr::compile(expr)?,
                         },
                     };
                     keys.push(key);
@@ -237,7 +237,7 @@ impl Query {
                             Some(_) => {
                                 return Err(SqlError::on(&item.expr, "COUNT(…) in ORDER BY needs a grouped query"));
                             }
-                            None => Output::Value(compile(&item.expr, 0)?),
+                            None => Output::Value(Expr::compile(&item.expr)?),
                         };
                         match (output, grouped) {
                             (Output::Value(expr), true) => {
@@ -281,8 +281,7 @@ impl Query {
         let filter = match &select.selection {
             None => None,
             Some(condition) => {
-                let compiled = compile(condition, 0)?;
-                check_condition(&compiled, condition)?;
+                let compiled = Expr::condition(condition)?;
                 Some(compiled)
             }
         };
@@ -391,7 +390,7 @@ fn position(node: &impl Spanned) -> Position {
 /// `FROM health`, and nothing else.
 fn check_from(select: &ast::Select, sql: &str) -> Result<(), SqlError> {
     let [table] = select.from.as_slice() else {
-        let at = select.from.get(1).map_or_else(|| super::condition::end_of(sql), position);
+        let at = select.from.get(1).map_or_else(|| delibird::rules::condition::end_of(sql), position);
         return Err(SqlError::at(at, format!("Expected: FROM {FROM} (one table, no joins)")));
     };
     match &table.relation {
@@ -420,7 +419,7 @@ fn count(sql: &Sql) -> Result<Option<Option<Expr>>, SqlError> {
         && matches!(function.parameters, FunctionArguments::None);
     match (list.args.as_slice(), plain) {
         ([FunctionArg::Unnamed(FunctionArgExpr::Wildcard)], true) => Ok(Some(None)),
-        ([FunctionArg::Unnamed(FunctionArgExpr::Expr(expr))], true) => Ok(Some(Some(compile(expr, 0)?))),
+        ([FunctionArg::Unnamed(FunctionArgExpr::Expr(expr))], true) => Ok(Some(Some(Expr::compile(expr)?))),
         _ => Err(SqlError::on(sql, "Expected: COUNT(*) or COUNT(expression)")),
     }
 }

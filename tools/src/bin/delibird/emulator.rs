@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use delibird::chat_emulator::ChatEmulator;
+use delibird_tools::chat_emulator::ChatEmulator;
 
 use crate::Status;
 

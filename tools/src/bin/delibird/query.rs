@@ -9,7 +9,8 @@ use std::path::PathBuf;
 use delibird::accounts::{EnrichedEvent, Layered, Organizations, enrich};
 use delibird::config::{Config, Webhook};
 use delibird::health;
-use delibird::rules::{Context, Query, RuleSet, view};
+use delibird::rules::{Context, RuleSet, view};
+use delibird_tools::query::Query;
 use either::Either;
 use serde_json::{Value, json};
 

@@ -6,11 +6,11 @@
 use std::path::Path;
 
 use delibird::accounts::StaticAliases;
-use delibird::chat_emulator::ChatEmulator;
 use delibird::envelope::sns_event;
 use delibird::handler::{Deps, Response, handle};
 use delibird::health::AccountId;
 use delibird::webhook::{RetryPolicy, WebhookUrl, http_client};
+use delibird_tools::chat_emulator::ChatEmulator;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 
@@ -20,27 +20,30 @@ use crate::Status;
 const SAMPLES: &[(&str, &str)] = &[
     (
         "public EC2 operational issue",
-        include_str!("../../../tests/fixtures/health-events/awsdocs-public-ec2-operational-issue-af-south-1.json"),
+        include_str!("../../../../tests/fixtures/health-events/awsdocs-public-ec2-operational-issue-af-south-1.json"),
     ),
     (
         "EC2 instance retirement",
         include_str!(
-            "../../../tests/fixtures/health-events/awsdocs-ec2-instance-retirement-scheduled-metadata-actionability.json"
+            "../../../../tests/fixtures/health-events/awsdocs-ec2-instance-retirement-scheduled-metadata-actionability.json"
         ),
     ),
-    ("ECS task patching, 58 tasks", include_str!("../../../tests/fixtures/health-events/seed-project-health107.json")),
+    (
+        "ECS task patching, 58 tasks",
+        include_str!("../../../../tests/fixtures/health-events/seed-project-health107.json"),
+    ),
     (
         "Korean and English notification",
-        include_str!("../../../tests/fixtures/health-events/seed-project-health104.json"),
+        include_str!("../../../../tests/fixtures/health-events/seed-project-health104.json"),
     ),
     (
         "exposed credentials",
-        include_str!("../../../tests/fixtures/health-events/aws-health-tools-risk-credentials-exposed.json"),
+        include_str!("../../../../tests/fixtures/health-events/aws-health-tools-risk-credentials-exposed.json"),
     ),
     (
         "Lambda lifecycle, page 1 of 10",
         include_str!(
-            "../../../tests/fixtures/health-events/awsdocs-lambda-planned-lifecycle-multi-entities-page1-of-10.json"
+            "../../../../tests/fixtures/health-events/awsdocs-lambda-planned-lifecycle-multi-entities-page1-of-10.json"
         ),
     ),
 ];

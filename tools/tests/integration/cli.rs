@@ -5,8 +5,8 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use delibird::chat_emulator::{ChatEmulator, EMULATOR_TOKEN};
 use delibird::envelope::sns_event;
+use delibird_tools::chat_emulator::{ChatEmulator, EMULATOR_TOKEN};
 use serde_json::{Value, json};
 
 use crate::support::chat_schema::assert_accepted;

@@ -1,0 +1,9 @@
+//! The command line's and the development tools' tests, in one binary so they build and link
+//! once. The fixtures are the Lambda crate's, one directory up.
+
+mod adversarial;
+mod cli;
+mod preview;
+mod query;
+mod secret_hygiene;
+mod support;

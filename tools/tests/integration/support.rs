@@ -1,0 +1,39 @@
+//! Shared test support: the Lambda crate's fixtures, and the check that a webhook body is one
+//! Google would accept (the same module the Lambda crate's tests use).
+
+#![allow(dead_code)]
+
+#[path = "../../../tests/integration/support/card_safety.rs"]
+pub mod card_safety;
+#[path = "../../../tests/integration/support/chat_schema.rs"]
+pub mod chat_schema;
+#[path = "../../../tests/integration/support/hostile.rs"]
+pub mod hostile;
+
+use std::path::{Path, PathBuf};
+
+use serde_json::Value;
+
+/// `tests/fixtures/…` of the Lambda crate.
+pub fn fixtures_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/fixtures")
+}
+
+/// One fixture, parsed.
+pub fn fixture(relative: &str) -> Value {
+    let path = fixtures_dir().join(relative);
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// Every Health event fixture as (file name, raw bytes), sorted by name.
+pub fn health_event_files() -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(fixtures_dir().join("health-events"))
+        .expect("tests/fixtures/health-events exists")
+        .map(|entry| entry.expect("readable directory").path())
+        .filter(|path| path.extension().is_some_and(|e| e == "json"))
+        .map(|path| (path.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read(&path).unwrap()))
+        .collect();
+    files.sort();
+    files
+}
