@@ -28,10 +28,10 @@ use std::time::{Duration, Instant};
 
 use criterion::{BatchSize, Criterion, criterion_group};
 use delibird::accounts::{self, EnrichedEvent, StaticAliases};
-use delibird::card::{self, CardSettings, wire::Message};
+use delibird::card::{self, CardSettings};
+use delibird::chat::{self, wire::Message};
 use delibird::envelope;
 use delibird::health::{self, HealthEvent, ValidationErrors};
-use either::Either;
 use futures::executor::block_on;
 use serde_json::Value;
 
@@ -45,17 +45,15 @@ fn pipeline(bytes: &[u8], aliases: &StaticAliases, settings: &CardSettings) -> V
             let raw = record.event.as_ref().expect("the record holds an event");
             let (event, problems) = checked(raw);
             let enriched = block_on(accounts::enrich(event, aliases));
-            card::render_body(&enriched, problems.as_ref(), settings).body
+            chat::render_body(&card::render(&enriched, problems.as_ref(), settings)).body
         })
         .collect()
 }
 
 /// What the handler does: the event, with its problems when it had to be salvaged.
 fn checked(raw: &Value) -> (HealthEvent, Option<ValidationErrors>) {
-    match health::check(raw) {
-        Either::Left(event) => (event, None),
-        Either::Right(salvaged) => (salvaged.event, Some(salvaged.errors)),
-    }
+    let health::Checked { event, problems } = health::check(raw);
+    (event, problems)
 }
 
 /// The event inside an SNS envelope: SNS carries it as a JSON string, so reading the event at
@@ -82,7 +80,7 @@ impl Inputs {
         let (event, problems) = checked(&raw);
         assert!(problems.is_none(), "{}: the benchmarked events are valid", fixture.name);
         let enriched = block_on(accounts::enrich(event.clone(), aliases));
-        let message = card::render(&enriched, None, settings);
+        let message = chat::message(&enriched, None, settings);
         Self { bytes, raw, event, enriched, message }
     }
 }
@@ -112,7 +110,9 @@ fn stages(c: &mut Criterion) {
                 BatchSize::SmallInput,
             );
         });
-        group.bench_function("render", |b| b.iter(|| card::render_body(black_box(&enriched), None, &settings)));
+        group.bench_function("render", |b| {
+            b.iter(|| chat::render_body(&card::render(black_box(&enriched), None, &settings)))
+        });
         let description = enriched.event.description(&settings.language).map(|d| d.text.as_str());
         group.bench_function("severity", |b| {
             b.iter(|| card::assess(black_box(&enriched.event), black_box(description), &settings.severity));

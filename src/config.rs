@@ -32,26 +32,18 @@ use std::time::Duration;
 
 use crate::accounts::{OrgSettings, StaticAliases};
 use crate::card::{CardSettings, SeverityRules};
+use crate::chat::{self, CHAT_INTERVAL};
 use crate::dedup::Folding;
+use crate::kept::Kept;
 use crate::rules::{Context, RuleSet};
-use crate::webhook::{CHAT_INTERVAL, RetryPolicy, WebhookUrl};
-
-/// Where the webhook URL comes from.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WebhookSource {
-    /// Given directly.
-    Url(WebhookUrl),
-    /// An SSM parameter (SecureString), by name.
-    Ssm(String),
-    /// A Secrets Manager secret, by ARN: the secret string is the URL, or JSON with `url`.
-    SecretsManager(String),
-}
+use crate::webhook::RetryPolicy;
 
 /// Everything delibird reads from its environment.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Config {
-    /// The webhook, when configured.
-    pub webhook: Option<WebhookSource>,
+    /// Where the default webhook's URL is kept (`DELIBIRD_WEBHOOK_URL`: the URL itself;
+    /// `DELIBIRD_WEBHOOK_SECRET`: SSM or Secrets Manager), when configured.
+    pub webhook: Option<Kept>,
     /// Whether loopback webhooks are allowed (tests, the demo).
     pub allow_loopback: bool,
     /// Account names.
@@ -163,8 +155,8 @@ impl Config {
                 fail("DELIBIRD_WEBHOOK_URL", "set only one of DELIBIRD_WEBHOOK_URL and DELIBIRD_WEBHOOK_SECRET".into());
                 None
             }
-            (Some(url), None) => match WebhookUrl::parse(&url, allow_loopback) {
-                Ok(url) => Some(WebhookSource::Url(url)),
+            (Some(url), None) => match chat::webhook(&url, allow_loopback) {
+                Ok(url) => Some(Kept::Url(url)),
                 Err(error) => {
                     fail("DELIBIRD_WEBHOOK_URL", error.to_string());
                     None
@@ -333,15 +325,10 @@ impl Config {
     }
 }
 
-fn secret_source(text: &str) -> Option<WebhookSource> {
-    let text = text.trim();
-    if let Some(name) = text.strip_prefix("ssm:") {
-        return name.starts_with('/').then(|| WebhookSource::Ssm(name.to_owned())).filter(|_| name.len() > 1);
-    }
-    text.starts_with("arn:")
-        .then_some(())
-        .filter(|()| text.split(':').nth(2) == Some("secretsmanager"))
-        .map(|()| WebhookSource::SecretsManager(text.to_owned()))
+/// `DELIBIRD_WEBHOOK_SECRET`: an SSM parameter or a Secrets Manager secret, read as the rules
+/// file's webhooks are.
+fn secret_source(text: &str) -> Option<Kept> {
+    Kept::parse(text, &chat::ENDPOINT, false).ok().filter(Kept::is_aws)
 }
 
 fn read_aliases(text: &str) -> Result<StaticAliases, String> {
@@ -467,10 +454,10 @@ mod tests {
     #[test]
     fn reads_secret_sources() {
         let ssm = config(&[("DELIBIRD_WEBHOOK_SECRET", "ssm:/delibird/webhook")], Webhook::Required).unwrap();
-        assert_eq!(ssm.webhook, Some(WebhookSource::Ssm("/delibird/webhook".into())));
+        assert_eq!(ssm.webhook, Some(Kept::Ssm("/delibird/webhook".into())));
         let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:delibird-AbCdEf";
         let sm = config(&[("DELIBIRD_WEBHOOK_SECRET", arn)], Webhook::Required).unwrap();
-        assert_eq!(sm.webhook, Some(WebhookSource::SecretsManager(arn.into())));
+        assert_eq!(sm.webhook, Some(Kept::SecretsManager(arn.into())));
         assert!(config(&[("DELIBIRD_WEBHOOK_SECRET", "/no/prefix")], Webhook::Required).is_err());
     }
 
@@ -510,7 +497,7 @@ mod tests {
 
     #[test]
     fn refuses_loopback_unless_allowed() {
-        let url = ("DELIBIRD_WEBHOOK_URL", "http://127.0.0.1:9/v1/spaces/A/messages?token=t");
+        let url = ("DELIBIRD_WEBHOOK_URL", "http://127.0.0.1:9/v1/spaces/A/messages?key=k&token=t");
         assert!(config(&[url], Webhook::Required).is_err());
         assert!(config(&[url, ("DELIBIRD_ALLOW_LOOPBACK_WEBHOOK", "1")], Webhook::Required).is_ok());
     }

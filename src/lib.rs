@@ -15,15 +15,21 @@
 
 pub mod accounts;
 pub mod card;
+pub mod channel;
+pub mod chat;
 pub mod config;
 pub mod dedup;
+pub mod deps;
 pub mod envelope;
 pub mod fingerprint;
 pub mod handler;
 pub mod health;
 pub mod json_path;
+pub mod kept;
 pub mod logging;
+pub mod problems;
 pub mod redrive;
 pub mod rules;
 pub mod secret;
+pub mod spaces;
 pub mod webhook;

@@ -9,8 +9,9 @@
 
 use aws_sdk_sqs::Client;
 
+use crate::deps::Deps;
 use crate::envelope;
-use crate::handler::{Deps, Outcome, deadline_of, process, summarise};
+use crate::handler::{Outcome, deadline_of, process, summarise};
 
 /// What a redrive did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

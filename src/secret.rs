@@ -1,11 +1,11 @@
-//! Fetching the webhook URL from where it is kept: an SSM SecureString parameter or a Secrets
-//! Manager secret. Called once at start. The AWS SDK's standard settings apply (credentials,
-//! Region, `AWS_ENDPOINT_URL`). Errors name the parameter or secret, never its value.
+//! Reading what delibird keeps in AWS: SSM parameters (decrypted; a SecureString webhook URL, or
+//! the rules file) and Secrets Manager secrets. Called at start. The AWS SDK's standard settings
+//! apply (credentials, Region, `AWS_ENDPOINT_URL`). Errors name the parameter or secret, never its
+//! value.
 
-use crate::config::WebhookSource;
-use crate::webhook::{WebhookUrl, WebhookUrlError};
+use crate::kept::WebhookUrlError;
 
-/// Why the webhook URL could not be had.
+/// Why a parameter or secret could not be had.
 #[derive(Debug, thiserror::Error)]
 pub enum SecretError {
     /// SSM's `GetParameter` failed.
@@ -40,59 +40,32 @@ pub enum SecretError {
     },
 }
 
-/// The webhook URL, fetched if it is kept in SSM or Secrets Manager. The AWS configuration is
-/// loaded (credentials, Region, endpoint from the environment) only when it is needed.
-pub async fn resolve(source: &WebhookSource, allow_loopback: bool) -> Result<WebhookUrl, SecretError> {
-    match source {
-        WebhookSource::Url(url) => Ok(url.clone()),
-        kept => {
-            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-            resolve_with(kept, allow_loopback, &sdk).await
-        }
-    }
-}
-
-/// [`resolve`] with a given AWS configuration (tests point it at an emulator).
-pub async fn resolve_with(
-    source: &WebhookSource,
-    allow_loopback: bool,
-    sdk: &aws_config::SdkConfig,
-) -> Result<WebhookUrl, SecretError> {
-    let (origin, text) = match source {
-        WebhookSource::Url(url) => return Ok(url.clone()),
-        WebhookSource::Ssm(name) => (format!("SSM parameter {name}"), ssm_parameter(name, sdk).await?),
-        WebhookSource::SecretsManager(arn) => (format!("secret {arn}"), secret_string(arn, sdk).await?),
-    };
-    let text = text.ok_or_else(|| SecretError::Empty(origin.clone()))?;
-    WebhookUrl::parse(&url_in(&text), allow_loopback).map_err(|source| SecretError::BadUrl { origin, source })
-}
-
-/// The text of an SSM parameter (decrypted): for a rules file kept in SSM (`DELIBIRD_RULES=ssm:/…`).
+/// The text of an SSM parameter, decrypted.
 pub async fn ssm_text(name: &str, sdk: &aws_config::SdkConfig) -> Result<String, SecretError> {
-    ssm_parameter(name, sdk).await?.ok_or_else(|| SecretError::Empty(format!("SSM parameter {name}")))
-}
-
-async fn ssm_parameter(name: &str, sdk: &aws_config::SdkConfig) -> Result<Option<String>, SecretError> {
     let client = aws_sdk_ssm::Client::new(sdk);
     let answer =
         client.get_parameter().name(name).with_decryption(true).send().await.map_err(|error| SecretError::Ssm {
             name: name.to_owned(),
             source: Box::new(error.into_service_error()),
         })?;
-    Ok(answer.parameter.and_then(|parameter| parameter.value))
+    answer
+        .parameter
+        .and_then(|parameter| parameter.value)
+        .ok_or_else(|| SecretError::Empty(format!("SSM parameter {name}")))
 }
 
-async fn secret_string(arn: &str, sdk: &aws_config::SdkConfig) -> Result<Option<String>, SecretError> {
+/// The text of a Secrets Manager secret.
+pub async fn secret_text(arn: &str, sdk: &aws_config::SdkConfig) -> Result<String, SecretError> {
     let client = aws_sdk_secretsmanager::Client::new(sdk);
     let answer = client.get_secret_value().secret_id(arn).send().await.map_err(|error| {
         SecretError::SecretsManager { arn: arn.to_owned(), source: Box::new(error.into_service_error()) }
     })?;
-    Ok(answer.secret_string)
+    answer.secret_string.ok_or_else(|| SecretError::Empty(format!("secret {arn}")))
 }
 
 /// The URL in a secret's text: the text itself, or the `url` (or `webhookUrl`) member of a JSON
 /// object, the form CloudFormation-generated secrets often take.
-fn url_in(text: &str) -> String {
+pub fn url_in(text: &str) -> String {
     serde_json::from_str::<serde_json::Value>(text)
         .ok()
         .and_then(|value| {

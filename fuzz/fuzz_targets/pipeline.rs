@@ -9,9 +9,9 @@ mod card_safety;
 
 use chrono::{TimeZone, Utc};
 use delibird::accounts::{StaticAliases, enrich};
-use delibird::card::{CardSettings, Clock, limits, render};
+use delibird::card::{CardSettings, Clock};
+use delibird::chat::{limits, message as render};
 use delibird::health::{self, AccountId};
-use either::Either;
 use serde_json::Value;
 
 /// Settings with the clock pinned, so that a crash reproduces whenever it is replayed.
@@ -39,13 +39,10 @@ pub fn hostile_aliases_list() -> Vec<(AccountId, String)> {
 /// Validates `raw` (salvaging it when invalid), enriches it with `aliases` and renders it, then
 /// checks the card: within Chat's limits, no markup or link that is not delibird's own.
 pub fn check_and_render(raw: &Value, aliases: &StaticAliases) {
-    let (event, problems) = match health::check(raw) {
-        Either::Left(event) => (event, None),
-        Either::Right(salvaged) => {
-            assert!(!salvaged.errors.errors().is_empty(), "an invalid event with no error listed");
-            (salvaged.event, Some(salvaged.errors))
-        }
-    };
+    let health::Checked { event, problems } = health::check(raw);
+    if let Some(problems) = &problems {
+        assert!(!problems.errors().is_empty(), "an invalid event with no error listed");
+    }
     assert!(!event.arn.as_str().trim().is_empty(), "an event without an ARN got through");
     assert!(!event.type_code.trim().is_empty(), "an event without a type code got through");
     let enriched = futures::executor::block_on(enrich(event, aliases));

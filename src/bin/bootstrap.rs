@@ -5,7 +5,8 @@
 
 use delibird::config::{Config, Webhook};
 use delibird::dedup::Store;
-use delibird::handler::{Deps, handle};
+use delibird::deps::Deps;
+use delibird::handler::handle;
 use delibird::logging;
 use lambda_runtime::{Error, service_fn};
 

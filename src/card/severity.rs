@@ -38,16 +38,6 @@ impl Severity {
         }
     }
 
-    /// The Material Symbols icon for the severity.
-    pub fn icon(self) -> &'static str {
-        match self {
-            Self::Info => "info",
-            Self::Warning => "warning",
-            Self::High => "report",
-            Self::Critical => "error",
-        }
-    }
-
     /// The mark before the title, visible in notifications too.
     pub fn emoji(self) -> &'static str {
         match self {

@@ -1,13 +1,13 @@
-//! Making event text safe and short for Chat's HTML subset: control and direction-override
-//! characters removed, `& < > " '` escaped, newlines (real or the two characters `\n`) as `<br>`,
-//! and lengths capped with a visible mark. Pure functions, no I/O.
+//! Making event text safe and short, for any channel: control and direction-override characters
+//! removed, text flattened to one line or its escaped newlines read as newlines, and lengths
+//! capped with a visible mark. A channel escapes what comes out for its own markup
+//! ([`crate::chat::markup`] for Google Chat). Pure functions, no I/O.
 //!
 //! Every card runs most of its text through here (each entity row several times), so each
-//! function reads its input once into at most one intermediate string; the unit tests hold each
-//! to the plain chain of `replace`s that defines it.
+//! function reads its input once into at most one intermediate string; the unit tests (with the
+//! markup's) hold each to the plain chain of `replace`s that defines it.
 
 use std::borrow::Cow;
-use std::fmt::Write as _;
 
 /// Characters that change text direction or hide text: removed so an event cannot disguise a
 /// value (e.g. an ARN shown backwards).
@@ -19,44 +19,18 @@ fn is_direction_control(c: char) -> bool {
 /// flattens: C0 controls and DEL, and the lead bytes of C1 controls (C2), U+061C (D8) and the
 /// direction marks and overrides (E2). Scanning bytes for these is much cheaper than decoding
 /// every character.
-fn may_change(byte: u8) -> bool {
+pub(crate) fn may_change(byte: u8) -> bool {
     byte < 0x20 || matches!(byte, b'\\' | 0x7F | 0xC2 | 0xD8 | 0xE2)
 }
 
 /// True for a character [`clean`] removes.
-fn is_removed(c: char) -> bool {
+pub(crate) fn is_removed(c: char) -> bool {
     (c.is_control() && c != '\n' && c != '\t') || is_direction_control(c)
 }
 
 /// Removes control characters (keeping newlines and tabs) and direction overrides.
 pub fn clean(text: &str) -> String {
     text.chars().filter(|&c| !is_removed(c)).collect()
-}
-
-/// Escapes the characters Chat's HTML subset gives meaning to.
-pub fn escape(text: &str) -> String {
-    let mut escaped = String::with_capacity(text.len() + text.len() / 8);
-    escape_into(&mut escaped, text);
-    escaped
-}
-
-/// [`escape`], appended to `out`.
-pub fn escape_into(out: &mut String, text: &str) {
-    let mut plain = 0;
-    for (at, byte) in text.bytes().enumerate() {
-        let entity = match byte {
-            b'&' => "&amp;",
-            b'<' => "&lt;",
-            b'>' => "&gt;",
-            b'"' => "&quot;",
-            b'\'' => "&#39;",
-            _ => continue,
-        };
-        out.push_str(&text[plain..at]);
-        out.push_str(entity);
-        plain = at + 1;
-    }
-    out.push_str(&text[plain..]);
 }
 
 /// At most `max` characters of `text`, and how many were left out.
@@ -72,7 +46,7 @@ pub fn cut(text: &str, max: usize) -> (&str, usize) {
 
 /// Event text on one line: the two characters `\n`, real newlines and tabs as spaces; controls
 /// and direction overrides removed. Borrowed when there is nothing to change, as for most values.
-fn flattened(text: &str) -> Cow<'_, str> {
+pub(crate) fn flattened(text: &str) -> Cow<'_, str> {
     if !text.bytes().any(may_change) {
         return Cow::Borrowed(text);
     }
@@ -92,19 +66,6 @@ fn flattened(text: &str) -> Cow<'_, str> {
     Cow::Owned(flat)
 }
 
-/// One line of event text for a label or a decorated text: cleaned, newlines as spaces, capped at
-/// `max` characters with `…`, escaped.
-pub fn line(text: &str, max: usize) -> String {
-    let flat = flattened(text);
-    let (kept, left_out) = cut(flat.trim(), max);
-    let mut html = String::with_capacity(kept.len() + 8);
-    escape_into(&mut html, kept);
-    if left_out > 0 {
-        html.push('…');
-    }
-    html
-}
-
 /// Plain text (for `fallbackText` and the header, which are not HTML): cleaned, on one line,
 /// capped at `max` characters with `…`.
 pub fn plain(text: &str, max: usize) -> String {
@@ -115,7 +76,7 @@ pub fn plain(text: &str, max: usize) -> String {
 
 /// A description with the escapes of events escaped twice read as what they stand for (`\n`,
 /// `\r\n` and `\"` as two or four characters), carriage returns dropped, and cleaned.
-fn unescaped(text: &str) -> String {
+pub(crate) fn unescaped(text: &str) -> String {
     let mut unescaped = String::with_capacity(text.len());
     // Runs of ordinary characters are copied whole; only a byte that may change is decoded.
     let (mut at, mut ordinary) = (0, 0);
@@ -145,85 +106,37 @@ fn unescaped(text: &str) -> String {
     unescaped
 }
 
-/// A multi-line description as Chat HTML: newlines as `<br>` (at most two in a row), capped at
-/// `max` characters with a visible `… +N more characters` mark. Real events escaped twice carry
-/// `\n` and `\"` as two characters; both are read as what they stand for.
-pub fn paragraph(text: &str, max: usize) -> String {
-    let normalised = unescaped(text);
-    let (kept, left_out) = cut(normalised.trim(), max);
-    let mut html = String::with_capacity(kept.len() + kept.len() / 8 + 32);
-    let mut breaks = 0;
-    for line in kept.split('\n') {
-        if !html.is_empty() || breaks > 0 {
-            if breaks < 2 {
-                html.push_str("<br>");
-            }
-            breaks += 1;
-        }
-        let line = line.trim_end();
-        if !line.is_empty() {
-            escape_into(&mut html, line);
-            breaks = 0;
-        }
-    }
-    if left_out > 0 {
-        let _ = write!(html, "… <i>+{left_out} more characters</i>");
-    }
-    html
-}
-
-/// About how many lines Chat HTML takes at `width` characters a line: each `<br>` ends one, and
-/// a long line wraps. Tags count as text, which only overestimates.
-pub fn lines(html: &str, width: usize) -> u32 {
-    let width = width.max(1);
-    let count: usize = html.split("<br>").map(|line| line.chars().count().div_ceil(width).max(1)).sum();
-    u32::try_from(count).unwrap_or(u32::MAX)
-}
-
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use proptest::prelude::*;
 
     use super::*;
 
     /// The plain definitions, as chains of `replace`s: the one-pass functions must agree.
-    mod reference {
+    pub(crate) mod reference {
         use super::super::{clean, cut};
 
-        pub fn line(text: &str, max: usize) -> String {
+        /// Event text on one line, capped, not escaped.
+        pub(crate) fn flat_cut(text: &str, max: usize) -> (String, usize) {
             let flat = clean(&text.replace("\\n", " ")).replace(['\n', '\t'], " ");
             let (kept, left_out) = cut(flat.trim(), max);
-            if left_out == 0 { escaped(kept) } else { format!("{}…", escaped(kept)) }
+            (kept.to_owned(), left_out)
         }
 
-        pub fn plain(text: &str, max: usize) -> String {
-            let flat = clean(&text.replace("\\n", " ")).replace(['\n', '\t'], " ");
-            let (kept, left_out) = cut(flat.trim(), max);
-            if left_out == 0 { kept.to_owned() } else { format!("{kept}…") }
+        pub(crate) fn plain(text: &str, max: usize) -> String {
+            let (kept, left_out) = flat_cut(text, max);
+            if left_out == 0 { kept } else { format!("{kept}…") }
         }
 
-        pub fn unescaped(text: &str) -> String {
+        pub(crate) fn unescaped(text: &str) -> String {
             let replaced =
                 text.replace("\r\n", "\n").replace("\\r\\n", "\n").replace("\\n", "\n").replace("\\\"", "\"");
             clean(&replaced)
         }
-
-        pub fn escaped(text: &str) -> String {
-            text.chars()
-                .map(|c| match c {
-                    '&' => "&amp;".to_owned(),
-                    '<' => "&lt;".to_owned(),
-                    '>' => "&gt;".to_owned(),
-                    '"' => "&quot;".to_owned(),
-                    '\'' => "&#39;".to_owned(),
-                    c => c.to_string(),
-                })
-                .collect()
-        }
     }
 
     /// Text made of the characters the functions treat specially, and a few ordinary ones.
-    fn tricky_text() -> impl Strategy<Value = String> {
+    pub(crate) fn tricky_text() -> impl Strategy<Value = String> {
         let pieces = prop_oneof![
             Just("\\"),
             Just("n"),
@@ -258,36 +171,9 @@ mod tests {
     proptest! {
         #[test]
         fn one_pass_functions_agree_with_their_definitions(text in tricky_text(), max in 0usize..30) {
-            prop_assert_eq!(line(&text, max), reference::line(&text, max));
             prop_assert_eq!(plain(&text, max), reference::plain(&text, max));
             prop_assert_eq!(unescaped(&text), reference::unescaped(&text));
-            prop_assert_eq!(escape(&text), reference::escaped(&text));
         }
-    }
-
-    #[test]
-    fn escapes_markup_from_events() {
-        assert_eq!(escape(r#"<a href="x">&amp;</a>"#), "&lt;a href=&quot;x&quot;&gt;&amp;amp;&lt;/a&gt;");
-    }
-
-    #[test]
-    fn turns_real_and_escaped_newlines_into_breaks() {
-        assert_eq!(paragraph("one\ntwo\\nthree", 100), "one<br>two<br>three");
-    }
-
-    #[test]
-    fn turns_escaped_quotes_into_quotes() {
-        assert_eq!(paragraph(r#"the \"Affected resources\" tab"#, 100), "the &quot;Affected resources&quot; tab");
-    }
-
-    #[test]
-    fn keeps_at_most_one_blank_line() {
-        assert_eq!(paragraph("one\n\n\n\ntwo", 100), "one<br><br>two");
-    }
-
-    #[test]
-    fn marks_how_much_a_long_paragraph_lost() {
-        assert_eq!(paragraph("abcdef", 4), "abcd… <i>+2 more characters</i>");
     }
 
     #[test]
@@ -298,16 +184,5 @@ mod tests {
     #[test]
     fn cuts_on_character_boundaries() {
         assert_eq!(cut("한국어버전", 2), ("한국", 3));
-    }
-
-    #[test]
-    fn counts_breaks_and_wrapped_lines() {
-        assert_eq!(lines("one<br><br>two", 70), 3);
-        assert_eq!(lines(&"x".repeat(141), 70), 3);
-    }
-
-    #[test]
-    fn line_caps_and_escapes() {
-        assert_eq!(line("a <b>\nc", 5), "a &lt;b&gt;…");
     }
 }

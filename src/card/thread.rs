@@ -1,6 +1,5 @@
 //! The thread key that puts every update of one event, and its resolution, in one Chat thread.
 
-use super::limits::MAX_THREAD_KEY_CHARS;
 use crate::fingerprint::fnv1a;
 use crate::health::{HealthEvent, Scope};
 
@@ -8,9 +7,7 @@ use crate::health::{HealthEvent, Scope};
 /// malformed ARN reaches. Chat allows 4,000 characters, but a key that long can serialize to
 /// 24,000 bytes (a control character is six as a JSON escape) and crowd the card out of the
 /// message's 32,000.
-const MAX_READABLE_KEY_BYTES: usize = 1_000;
-
-const _: () = assert!(MAX_READABLE_KEY_BYTES <= MAX_THREAD_KEY_CHARS);
+pub const MAX_THREAD_KEY_BYTES: usize = 1_000;
 
 /// `health/<eventArn>` for public events (one thread for the whole organization), and
 /// `health/<eventArn>/<account>` for the rest. The ARN names the Region. Keys longer than any
@@ -20,5 +17,5 @@ pub fn thread_key(event: &HealthEvent) -> String {
         (Some(Scope::Public), _) | (_, None) => format!("health/{}", event.arn),
         (_, Some(account)) => format!("health/{}/{account}", event.arn),
     };
-    if key.len() <= MAX_READABLE_KEY_BYTES { key } else { format!("health/fnv1a-{:016x}", fnv1a(key.as_bytes())) }
+    if key.len() <= MAX_THREAD_KEY_BYTES { key } else { format!("health/fnv1a-{:016x}", fnv1a(key.as_bytes())) }
 }

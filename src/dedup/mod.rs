@@ -74,13 +74,6 @@ pub enum Store {
     Dynamo(DynamoStore),
 }
 
-impl Store {
-    /// True when duplicates are caught across invocations.
-    pub fn is_durable(&self) -> bool {
-        matches!(self, Self::Dynamo(_))
-    }
-}
-
 impl DedupStore for Store {
     async fn claim(&self, notification: &Notification, now: SystemTime, lease: Duration) -> Result<Claim, StoreError> {
         match self {

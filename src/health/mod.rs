@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 
 pub use event_time::EventTime;
-pub use salvage::{Salvaged, UNKNOWN_TYPE_CODE, check, salvage};
+pub use salvage::{Checked, UNKNOWN_TYPE_CODE, check, salvage};
 pub use validate::{FieldError, FieldErrorKind, ValidationErrors, validate};
 
 /// A 12-digit AWS account id.

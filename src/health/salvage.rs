@@ -4,7 +4,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use either::Either;
 use serde_json::{Map, Value, json};
 
 use super::{HealthEvent, ValidationErrors, validate};
@@ -14,20 +13,22 @@ use crate::json_path::{JsonPath, Segment};
 /// `detail.eventTypeCode` of a salvaged event that had none.
 pub const UNKNOWN_TYPE_CODE: &str = "UNKNOWN_EVENT_TYPE";
 
-/// An event that failed validation: what could be read, and what was wrong.
+/// An event as the pipeline goes on with it: valid, or what could be read of it and what was
+/// wrong (for a degraded card).
 #[derive(Debug, Clone, PartialEq)]
-pub struct Salvaged {
-    /// The readable remainder, with placeholders for missing required fields.
+pub struct Checked {
+    /// The event; for an invalid one, the readable remainder with placeholders for missing
+    /// required fields.
     pub event: HealthEvent,
-    /// Every problem validation found.
-    pub errors: ValidationErrors,
+    /// Every problem validation found; `None` for a valid event.
+    pub problems: Option<ValidationErrors>,
 }
 
 /// Validates `raw`; when that fails, salvages what it can. Never fails.
-pub fn check(raw: &Value) -> Either<HealthEvent, Salvaged> {
+pub fn check(raw: &Value) -> Checked {
     match validate(raw) {
-        Ok(event) => Either::Left(event),
-        Err(errors) => Either::Right(Salvaged { event: salvage(raw, &errors), errors }),
+        Ok(event) => Checked { event, problems: None },
+        Err(errors) => Checked { event: salvage(raw, &errors), problems: Some(errors) },
     }
 }
 
@@ -133,8 +134,7 @@ mod tests {
             "eventDescription": [{"latestDescription": 5}, {"latestDescription": "d1"}],
             "eventMetadata": {"bad": 1, "good": "yes"}
         }});
-        let Either::Right(salvaged) = check(&raw) else { panic!("the event is invalid") };
-        let event = salvaged.event;
+        let Checked { event, problems: Some(_) } = check(&raw) else { panic!("the event is invalid") };
         assert_eq!(event.resources, ["r0", "r2"]);
         assert_eq!(event.entities.iter().map(|e| e.value.as_str()).collect::<Vec<_>>(), ["e1", "e3"]);
         assert_eq!(event.descriptions.iter().map(|d| d.text.as_str()).collect::<Vec<_>>(), ["d1"]);

@@ -21,11 +21,10 @@
 //! with its name, line and what was expected); [`RuleSet::route`] matches a [`view`] of an event
 //! against every rule in order: each matching rule adds its webhooks, `stop = true` ends the
 //! matching, and an event no rule matched goes to the `default` webhook or, with
-//! `drop_unmatched = true`, nowhere. [`Router`] adds each webhook's URL and pacer.
-//! No I/O here but in [`resolve_webhooks`].
+//! `drop_unmatched = true`, nowhere. [`crate::spaces`] turns webhook names into spaces. No I/O
+//! here: where a webhook's URL is kept is [`Kept`], fetched by [`crate::spaces`].
 
 pub mod condition;
-mod router;
 mod view;
 
 use std::collections::BTreeMap;
@@ -35,10 +34,12 @@ use serde::Deserialize;
 use serde_json::Value;
 use toml::Spanned;
 
+use crate::chat;
+use crate::kept::{Kept, KeptError};
+
 pub use condition::{
     ACCOUNT_FIELDS, Condition, DELIBIRD_FIELDS, MAX_CONDITION_BYTES, Position, ROOT_FIELDS, SEVERITIES, SqlError,
 };
-pub use router::{ResolveError, ResolveErrors, Route, Router, Space, resolve_webhooks};
 pub use view::view;
 
 /// The name of the webhook set by `DELIBIRD_WEBHOOK_URL` or `DELIBIRD_WEBHOOK_SECRET`.
@@ -46,26 +47,6 @@ pub const DEFAULT_WEBHOOK: &str = "default";
 
 /// Longest webhook name, in characters.
 const MAX_NAME_CHARS: usize = 64;
-
-/// Where a webhook's URL is kept. The rules file never holds the URL itself: it is a secret.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Kept {
-    /// An environment variable of the process: `env:VAR`.
-    Env(String),
-    /// An SSM SecureString parameter: `ssm:/name`.
-    Ssm(String),
-    /// A Secrets Manager secret, by ARN: the URL, or JSON with `url`.
-    SecretsManager(String),
-    /// `DELIBIRD_WEBHOOK_URL` or `DELIBIRD_WEBHOOK_SECRET`: the webhook named `default`.
-    Default,
-}
-
-impl Kept {
-    /// True when fetching the URL calls AWS.
-    pub fn is_aws(&self) -> bool {
-        matches!(self, Self::Ssm(_) | Self::SecretsManager(_))
-    }
-}
 
 /// One compiled rule.
 #[derive(Debug, Clone, PartialEq)]
@@ -92,8 +73,11 @@ pub enum Unmatched {
 /// A compiled rules file.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleSet {
-    /// Webhook name → where its URL is kept; `default` when the environment sets one.
+    /// Webhook name → where its URL is kept (never the URL itself: it is a secret). The webhook
+    /// `default`, the environment's, is not among them: see [`RuleSet::names`].
     pub webhooks: BTreeMap<String, Kept>,
+    /// Whether the name `default` (`DELIBIRD_WEBHOOK_URL` / `DELIBIRD_WEBHOOK_SECRET`) is known.
+    pub default_webhook: bool,
     /// The rules, in order.
     pub rules: Vec<Rule>,
     /// What happens to events no rule matched.
@@ -195,9 +179,6 @@ impl RuleSet {
         })?;
         let mut errors = Vec::new();
         let mut webhooks = BTreeMap::new();
-        if context.default_webhook {
-            webhooks.insert(DEFAULT_WEBHOOK.to_owned(), Kept::Default);
-        }
         for (name, value) in &raw.webhooks {
             let line = Some(line_of(name.span().start));
             let name = name.get_ref();
@@ -223,7 +204,9 @@ impl RuleSet {
                 errors.push(RulesError { line, rule: None, problem });
             }
         }
-        let known = |name: &str| raw.webhooks.keys().any(|k| k.get_ref() == name) || webhooks.contains_key(name);
+        let known = |name: &str| {
+            raw.webhooks.keys().any(|k| k.get_ref() == name) || (name == DEFAULT_WEBHOOK && context.default_webhook)
+        };
         let unknown = |name: &str| {
             let mut problem = format!("webhook {name:?} is not in [webhooks]");
             if name == DEFAULT_WEBHOOK {
@@ -315,7 +298,7 @@ impl RuleSet {
         if !errors.is_empty() {
             return Err(RulesErrors(errors));
         }
-        Ok(Self { webhooks, rules, unmatched })
+        Ok(Self { webhooks, default_webhook: context.default_webhook, rules, unmatched })
     }
 
     /// The rules `view` matches, in order until one with `stop`, and where the event goes.
@@ -342,6 +325,11 @@ impl RuleSet {
             }
         }
         matched
+    }
+
+    /// Every webhook name the rules know, `default` first when known.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.default_webhook.then_some(DEFAULT_WEBHOOK).into_iter().chain(self.webhooks.keys().map(String::as_str))
     }
 
     /// True when some webhook's URL is fetched from AWS.
@@ -373,32 +361,16 @@ fn dedup(names: &[String]) -> Vec<String> {
 /// Where a webhook's URL is kept, from its value in `[webhooks]`; the error never quotes the
 /// value (it might be the URL, a secret).
 fn kept(value: &str) -> Result<Kept, String> {
-    let value = value.trim();
-    let lower = value.to_ascii_lowercase();
-    if lower.contains("://") || lower.starts_with("http") || lower.contains("googleapis") || lower.contains("token=") {
-        return Err(
-            "the value looks like a URL, and a webhook URL is a secret: it does not belong in the rules file. \
+    match Kept::parse(value, &chat::ENDPOINT, true) {
+        Ok(Kept::Url(_)) | Err(KeptError::Url(_)) => {
+            Err("the value looks like a URL, and a webhook URL is a secret: it does not belong in the rules file. \
                     Keep it in an environment variable (env:VAR), an SSM SecureString (ssm:/name) or Secrets Manager \
                     (the secret's ARN), and name that here"
-                .into(),
-        );
+                .into())
+        }
+        Ok(kept) => Ok(kept),
+        Err(error) => Err(error.to_string()),
     }
-    if let Some(var) = value.strip_prefix("env:") {
-        let valid = var.chars().next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-            && var.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-        return if valid { Ok(Kept::Env(var.to_owned())) } else { Err("env: takes a variable name: env:VAR".into()) };
-    }
-    if let Some(name) = value.strip_prefix("ssm:") {
-        return if name.starts_with('/') && name.len() > 1 {
-            Ok(Kept::Ssm(name.to_owned()))
-        } else {
-            Err("ssm: takes a parameter name: ssm:/parameter/name".into())
-        };
-    }
-    if value.starts_with("arn:") && value.split(':').nth(2) == Some("secretsmanager") {
-        return Ok(Kept::SecretsManager(value.to_owned()));
-    }
-    Err("expected env:VAR, ssm:/parameter/name or a Secrets Manager secret ARN".into())
 }
 
 /// A TOML error message with every double-quoted value replaced by `"…"`: serde quotes the

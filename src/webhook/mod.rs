@@ -1,24 +1,23 @@
-//! Stage 5: post a message to the Google Chat webhook, retrying what a retry can fix.
+//! Stage 5: post a card's body to a space's webhook, retrying what a retry can fix.
 //!
 //! [`deliver`] is one small loop around the pure [`retry::classify`] and [`retry::Backoff`]: it
 //! stops at the attempt limit, or before the deadline (the Lambda's, minus a margin), whichever
-//! comes first. Nothing it returns or logs contains the webhook's token.
+//! comes first. The [`Channel`] says where to post and what its answers mean; nothing here knows
+//! a service's format. Nothing it returns or logs contains the webhook's token.
 
 mod pacer;
 pub mod retry;
-mod url;
 
 use std::num::NonZeroU32;
 use std::time::Duration;
 
 use reqwest::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
-use serde::Deserialize;
 use tokio::time::Instant;
 
-use crate::card::Rendered;
-pub use pacer::{CHAT_INTERVAL, Pacer, TooLate};
+use crate::channel::Channel;
+use crate::kept::WebhookUrl;
+pub use pacer::{Pacer, TooLate};
 use retry::{Backoff, Outcome, Verdict, classify};
-pub use url::{GOOGLE_CHAT_HOST, WebhookUrl, WebhookUrlError};
 
 /// How hard to try.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,28 +46,29 @@ impl Default for RetryPolicy {
     }
 }
 
-/// A message Chat accepted.
+/// A message the chat service accepted.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivery {
     /// Attempts it took, the successful one included.
     pub attempts: u32,
     /// The HTTP status of the successful answer.
     pub status: u16,
-    /// The message's resource name (`spaces/…/messages/…`), when Chat sent it.
+    /// The message's name (Google Chat: `spaces/…/messages/…`), when the answer gave it.
     pub message_name: Option<String>,
-    /// The thread's resource name, when Chat sent it.
+    /// The thread's name, when the answer gave it.
     pub thread_name: Option<String>,
 }
 
 /// Why the last attempt failed.
 #[derive(Debug, thiserror::Error)]
 pub enum Failure {
-    /// Chat answered with an error status.
+    /// The service answered with an error status.
     #[error("HTTP {status}: {reason}")]
     Status {
         /// The status code.
         status: u16,
-        /// Chat's `error.message` (scrubbed of the webhook's secrets), or the status's reason.
+        /// The service's own reason (Chat's `error.message`), scrubbed of the webhook's secrets,
+        /// or the status's reason.
         reason: String,
     },
     /// No answer within the request timeout.
@@ -92,7 +92,7 @@ pub enum Failure {
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
     /// An answer no retry can change (400, 401, 403, 404, …).
-    #[error("Google Chat refused the message after {attempts} attempt(s), not retried: {last}")]
+    #[error("the chat service refused the message after {attempts} attempt(s), not retried: {last}")]
     Refused {
         /// Attempts made.
         attempts: u32,
@@ -141,18 +141,18 @@ pub fn http_client(connect_timeout: Duration) -> reqwest::Result<reqwest::Client
         .build()
 }
 
-/// Posts a rendered card's body to `url`, each attempt in a slot from `pacer`, retrying per
-/// `policy` until `deadline` minus its margin.
-pub async fn deliver(
+/// Posts a card's body (as `channel` encoded it) to `url`, each attempt in a slot from `pacer`,
+/// retrying per `policy` until `deadline` minus its margin.
+pub async fn deliver<C: Channel + ?Sized>(
     client: &reqwest::Client,
+    channel: &C,
     url: &WebhookUrl,
-    card: &Rendered,
+    body: &[u8],
     policy: &RetryPolicy,
     pacer: &Pacer,
     deadline: Instant,
 ) -> Result<Delivery, DeliveryError> {
-    let body = &card.body;
-    let request_url = url.request_url();
+    let request_url = channel.request_url(url);
     let stop_at = deadline.checked_sub(policy.deadline_margin).unwrap_or(deadline);
     let mut backoff = Backoff::new(policy.base, policy.cap);
     let mut attempts = 0;
@@ -173,11 +173,11 @@ pub async fn deliver(
             .post(request_url.clone())
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=UTF-8"))
             .timeout(timeout)
-            .body(body.clone())
+            .body(body.to_vec())
             .send()
             .await;
         let (outcome, wait_hint, failure) = match sent {
-            Ok(response) => match read(response, url, attempts).await {
+            Ok(response) => match read(response, channel, url, attempts).await {
                 Ok(delivery) => return Ok(delivery),
                 Err((status, hint, failure)) => (Outcome::Status(status), hint, failure),
             },
@@ -201,9 +201,10 @@ pub async fn deliver(
     }
 }
 
-/// Chat's answer: a delivery, or the status, any `Retry-After`, and the failure to report.
-async fn read(
+/// The service's answer: a delivery, or the status, any `Retry-After`, and the failure to report.
+async fn read<C: Channel + ?Sized>(
     response: reqwest::Response,
+    channel: &C,
     url: &WebhookUrl,
     attempts: u32,
 ) -> Result<Delivery, (reqwest::StatusCode, Option<Duration>, Failure)> {
@@ -215,17 +216,16 @@ async fn read(
         .and_then(|value| retry::retry_after(value, chrono::Utc::now()));
     let text = response.text().await.unwrap_or_default();
     if status.is_success() {
-        let answer: ChatAnswer = serde_json::from_str(&text).unwrap_or_default();
+        let accepted = channel.accepted(&text);
         return Ok(Delivery {
             attempts,
             status: status.as_u16(),
-            message_name: answer.name,
-            thread_name: answer.thread.and_then(|thread| thread.name),
+            message_name: accepted.message,
+            thread_name: accepted.thread,
         });
     }
-    let reason = serde_json::from_str::<ChatError>(&text)
-        .ok()
-        .and_then(|error| error.error.message)
+    let reason = channel
+        .refusal(&text)
         .map(|message| url.scrub(&message).chars().take(300).collect())
         .unwrap_or_else(|| status.canonical_reason().unwrap_or("unknown status").to_owned());
     Err((status, hint, Failure::Status { status: status.as_u16(), reason }))
@@ -240,27 +240,4 @@ fn network_failure(error: reqwest::Error, timeout: Duration) -> (Outcome, Option
     } else {
         (Outcome::Transport, None, Failure::Network { kind: "connection broken", source: error })
     }
-}
-
-/// The parts of Chat's success answer delibird reports.
-#[derive(Debug, Default, Deserialize)]
-struct ChatAnswer {
-    name: Option<String>,
-    thread: Option<ChatThread>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-struct ChatThread {
-    name: Option<String>,
-}
-
-/// `google.rpc.Status` wrapped in `error`.
-#[derive(Debug, Deserialize)]
-struct ChatError {
-    error: ChatErrorBody,
-}
-
-#[derive(Debug, Deserialize)]
-struct ChatErrorBody {
-    message: Option<String>,
 }

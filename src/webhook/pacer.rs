@@ -1,4 +1,5 @@
-//! Google Chat takes one message per second per space and answers 429 beyond. A [`Pacer`] spaces
+//! A chat space takes a message at most every so often (Google Chat: one per second) and answers
+//! 429 beyond. A [`Pacer`] spaces
 //! the requests to one webhook at least an interval apart, across every record being delivered
 //! concurrently (and, in a warm Lambda, across invocations), so a burst queues instead of
 //! collecting 429s.
@@ -7,10 +8,6 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
-
-/// Chat's documented rate is one message per second per space; requests leave this far apart so
-/// that network jitter (two requests arriving closer than they left) does not cost a 429.
-pub const CHAT_INTERVAL: Duration = Duration::from_millis(1_100);
 
 /// Hands out send slots at least `interval` apart.
 #[derive(Debug)]

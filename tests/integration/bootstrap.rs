@@ -1,7 +1,7 @@
 //! The `bootstrap` binary, run as Lambda runs it: against a local Runtime API over real HTTP, with
 //! SNS events in and deliveries to the local Chat emulator out.
 
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
 use delibird::envelope::sns_event;
@@ -11,46 +11,12 @@ use serde_json::{Value, json};
 use crate::support::chat_schema::assert_accepted;
 use crate::support::fixture;
 use crate::support::moto::Moto;
-use crate::support::runtime_api::{Reply, RuntimeApi};
+use crate::support::runtime_api::{Reply, RuntimeApi, finish, spawn_bootstrap};
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:999988887777:delibird";
 
-/// The `bootstrap` under test: this build's, or the one `DELIBIRD_BOOTSTRAP_BIN` names, run through
-/// `DELIBIRD_BOOTSTRAP_RUNNER` when that is set. scripts/check-infra runs this module again with the
-/// arm64 release binary the Docker image ships, under `qemu-aarch64-static`.
-fn bootstrap_command() -> Command {
-    let binary = std::env::var_os("DELIBIRD_BOOTSTRAP_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_bootstrap").into());
-    match std::env::var_os("DELIBIRD_BOOTSTRAP_RUNNER") {
-        Some(runner) => {
-            let mut command = Command::new(runner);
-            command.arg(binary);
-            command
-        }
-        None => Command::new(binary),
-    }
-}
-
 fn bootstrap(api: &RuntimeApi, env: &[(&str, String)]) -> Child {
-    let mut command = bootstrap_command();
-    command
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", api.address.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "delibird")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("DELIBIRD_LOG", "trace")
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    command.spawn().expect("bootstrap starts")
-}
-
-/// Stops the process and returns everything it printed.
-fn finish(mut child: Child) -> String {
-    let _ = child.kill();
-    let output = child.wait_with_output().unwrap();
-    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+    spawn_bootstrap(api, "trace", env)
 }
 
 fn webhook_env(emulator: &ChatEmulator) -> Vec<(&'static str, String)> {

@@ -4,17 +4,20 @@ use std::num::NonZeroU32;
 use std::time::Duration;
 
 use delibird::accounts::EnrichedEvent;
-use delibird::card::{CardSettings, Rendered, render_body};
+use delibird::card::{self, CardSettings};
+use delibird::chat::{self, GoogleChat};
 use delibird::health::validate;
-use delibird::webhook::{DeliveryError, Pacer, RetryPolicy, WebhookUrl, deliver, http_client};
+use delibird::kept::WebhookUrl;
+use delibird::webhook::{DeliveryError, Pacer, RetryPolicy, deliver, http_client};
 use delibird_tools::chat_emulator::{ChatEmulator, EMULATOR_TOKEN, Scripted};
 use tokio::time::Instant;
 
 use crate::support::fixture;
 
-fn card() -> Rendered {
+/// A card's webhook body.
+fn card() -> Vec<u8> {
     let event = validate(&fixture("health-events/awsdocs-account-specific-elb-api-issue.json")).unwrap();
-    render_body(&EnrichedEvent::bare(event), None, &CardSettings::default())
+    chat::render_body(&card::render(&EnrichedEvent::bare(event), None, &CardSettings::default())).body
 }
 
 fn quick(max_attempts: u32) -> RetryPolicy {
@@ -29,7 +32,7 @@ fn quick(max_attempts: u32) -> RetryPolicy {
 
 async fn emulator() -> (ChatEmulator, WebhookUrl) {
     let emulator = ChatEmulator::with_min_interval(Duration::ZERO).await.unwrap();
-    let url = WebhookUrl::parse(&emulator.webhook_url("SPACE"), true).unwrap();
+    let url = chat::webhook(&emulator.webhook_url("SPACE"), true).unwrap();
     (emulator, url)
 }
 
@@ -43,7 +46,7 @@ async fn rate_limits_and_unavailability_are_retried_until_delivered() {
     emulator.script([Scripted::Status(429), Scripted::Status(503)]);
     let client = http_client(Duration::from_secs(1)).unwrap();
 
-    let delivery = deliver(&client, &url, &card(), &quick(5), &Pacer::unpaced(), soon()).await.unwrap();
+    let delivery = deliver(&client, &GoogleChat, &url, &card(), &quick(5), &Pacer::unpaced(), soon()).await.unwrap();
 
     assert_eq!(delivery.attempts, 3);
     assert_eq!(emulator.requests(), 3);
@@ -57,7 +60,7 @@ async fn a_bad_request_is_given_up_after_one_call() {
     emulator.script([Scripted::Status(400)]);
     let client = http_client(Duration::from_secs(1)).unwrap();
 
-    let error = deliver(&client, &url, &card(), &quick(5), &Pacer::unpaced(), soon()).await.unwrap_err();
+    let error = deliver(&client, &GoogleChat, &url, &card(), &quick(5), &Pacer::unpaced(), soon()).await.unwrap_err();
 
     assert!(matches!(error, DeliveryError::Refused { attempts: 1, .. }), "{error:?}");
     assert_eq!(emulator.requests(), 1);
@@ -70,7 +73,8 @@ async fn revoked_and_deleted_webhooks_are_not_retried() {
         let (emulator, url) = emulator().await;
         emulator.script([Scripted::Status(status)]);
         let client = http_client(Duration::from_secs(1)).unwrap();
-        let error = deliver(&client, &url, &card(), &quick(5), &Pacer::unpaced(), soon()).await.unwrap_err();
+        let error =
+            deliver(&client, &GoogleChat, &url, &card(), &quick(5), &Pacer::unpaced(), soon()).await.unwrap_err();
         assert!(matches!(error, DeliveryError::Refused { attempts: 1, .. }), "{status}: {error:?}");
     }
 }
@@ -81,7 +85,7 @@ async fn a_timed_out_request_is_retried() {
     emulator.script([Scripted::Delay(Duration::from_secs(2))]);
     let client = http_client(Duration::from_secs(1)).unwrap();
 
-    let delivery = deliver(&client, &url, &card(), &quick(3), &Pacer::unpaced(), soon()).await.unwrap();
+    let delivery = deliver(&client, &GoogleChat, &url, &card(), &quick(3), &Pacer::unpaced(), soon()).await.unwrap();
 
     assert_eq!(delivery.attempts, 2);
 }
@@ -92,7 +96,7 @@ async fn retries_stop_at_the_attempt_limit() {
     emulator.script([Scripted::Status(500); 10]);
     let client = http_client(Duration::from_secs(1)).unwrap();
 
-    let error = deliver(&client, &url, &card(), &quick(4), &Pacer::unpaced(), soon()).await.unwrap_err();
+    let error = deliver(&client, &GoogleChat, &url, &card(), &quick(4), &Pacer::unpaced(), soon()).await.unwrap_err();
 
     assert!(matches!(error, DeliveryError::Exhausted { attempts: 4, .. }), "{error:?}");
     assert_eq!(emulator.requests(), 4);
@@ -106,7 +110,7 @@ async fn retries_stop_before_the_deadline() {
     let policy = quick(100_000);
     let deadline = Instant::now() + Duration::from_millis(400);
 
-    let error = deliver(&client, &url, &card(), &policy, &Pacer::unpaced(), deadline).await.unwrap_err();
+    let error = deliver(&client, &GoogleChat, &url, &card(), &policy, &Pacer::unpaced(), deadline).await.unwrap_err();
 
     assert!(matches!(error, DeliveryError::Deadline { .. }), "{error:?}");
     assert!(Instant::now() <= deadline, "delivery ran past its deadline");
@@ -116,10 +120,10 @@ async fn retries_stop_before_the_deadline() {
 async fn a_refused_connection_is_retried_then_reported_without_the_url() {
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     let text = format!("http://127.0.0.1:{port}/v1/spaces/S/messages?key=k&token={EMULATOR_TOKEN}");
-    let url = WebhookUrl::parse(&text, true).unwrap();
+    let url = chat::webhook(&text, true).unwrap();
     let client = http_client(Duration::from_millis(200)).unwrap();
 
-    let error = deliver(&client, &url, &card(), &quick(3), &Pacer::unpaced(), soon()).await.unwrap_err();
+    let error = deliver(&client, &GoogleChat, &url, &card(), &quick(3), &Pacer::unpaced(), soon()).await.unwrap_err();
 
     assert!(matches!(error, DeliveryError::Exhausted { attempts: 3, .. }), "{error:?}");
     let shown = format!("{error} {error:?} {:?}", std::error::Error::source(&error));
@@ -141,13 +145,21 @@ async fn retry_after_from_the_server_wins_over_the_backoff() {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let address = listener.local_addr().unwrap();
     tokio::spawn(async move { axum::serve(listener, app).await });
-    let url = WebhookUrl::parse(&format!("http://{address}/v1/spaces/S/messages?token=t0k3n"), true).unwrap();
+    let url = chat::webhook(&format!("http://{address}/v1/spaces/S/messages?key=k&token=t0k3n"), true).unwrap();
     let client = http_client(Duration::from_secs(1)).unwrap();
 
     // The backoff alone would retry within 40 ms; Retry-After: 30 s cannot fit before the deadline.
-    let error = deliver(&client, &url, &card(), &quick(5), &Pacer::unpaced(), Instant::now() + Duration::from_secs(5))
-        .await
-        .unwrap_err();
+    let error = deliver(
+        &client,
+        &GoogleChat,
+        &url,
+        &card(),
+        &quick(5),
+        &Pacer::unpaced(),
+        Instant::now() + Duration::from_secs(5),
+    )
+    .await
+    .unwrap_err();
 
     assert!(matches!(error, DeliveryError::Deadline { attempts: 1, .. }), "{error:?}");
 }
@@ -155,9 +167,9 @@ async fn retry_after_from_the_server_wins_over_the_backoff() {
 #[tokio::test]
 async fn threads_are_requested_in_the_url_and_the_body() {
     let emulator = ChatEmulator::with_min_interval(Duration::ZERO).await.unwrap();
-    let url = WebhookUrl::parse(&emulator.webhook_url("SPACE"), true).unwrap();
+    let url = chat::webhook(&emulator.webhook_url("SPACE"), true).unwrap();
     let client = http_client(Duration::from_secs(1)).unwrap();
-    let first = deliver(&client, &url, &card(), &quick(1), &Pacer::unpaced(), soon()).await.unwrap();
-    let second = deliver(&client, &url, &card(), &quick(1), &Pacer::unpaced(), soon()).await.unwrap();
+    let first = deliver(&client, &GoogleChat, &url, &card(), &quick(1), &Pacer::unpaced(), soon()).await.unwrap();
+    let second = deliver(&client, &GoogleChat, &url, &card(), &quick(1), &Pacer::unpaced(), soon()).await.unwrap();
     assert_eq!(first.thread_name, second.thread_name, "one event's updates share a thread");
 }

@@ -1,39 +1,21 @@
 //! The Lambda handler, called directly with fixtures as the Lambda runtime would call it.
 
-use std::num::NonZeroU32;
 use std::time::Duration;
 
-use delibird::accounts::StaticAliases;
+use delibird::deps::Deps;
 use delibird::envelope::sns_event;
-use delibird::handler::{Deps, HandlerError, Response, Summary, handle};
-use delibird::health::AccountId;
-use delibird::webhook::{Pacer, RetryPolicy, WebhookUrl, http_client};
+use delibird::handler::{HandlerError, Response, Summary, handle};
 use delibird_tools::chat_emulator::{ChatEmulator, EMULATOR_TOKEN, Scripted};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
 
 use crate::support::chat_schema::assert_accepted;
-use crate::support::{fixture, logs};
+use crate::support::{fixture, logs, stack};
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:999988887777:delibird";
 
 fn deps(url: &str) -> Deps {
-    let retry = RetryPolicy {
-        max_attempts: NonZeroU32::new(3).unwrap(),
-        base: Duration::from_millis(10),
-        cap: Duration::from_millis(40),
-        request_timeout: Duration::from_millis(500),
-        deadline_margin: Duration::from_millis(50),
-    };
-    let aliases: StaticAliases =
-        [(AccountId::parse("111122223333").unwrap(), "payments-prod".to_owned())].into_iter().collect();
-    let webhook = WebhookUrl::parse(url, true).unwrap();
-    Deps {
-        aliases,
-        retry,
-        pacer: Pacer::unpaced(),
-        ..Deps::new(http_client(Duration::from_millis(500)).unwrap(), webhook)
-    }
+    stack::to(url).attempts(3).aliases(&[("111122223333", "payments-prod")]).build()
 }
 
 fn invocation(payload: Value) -> LambdaEvent<Value> {

@@ -10,9 +10,10 @@ use std::time::{Duration, SystemTime};
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
 use delibird::dedup::{CLAIM_LEASE, Claim, DedupStore, DynamoStore, Notification, Store};
+use delibird::deps::Deps;
 use delibird::envelope::sns_event;
-use delibird::handler::{Deps, HandlerError, Response, Summary, handle};
-use delibird::webhook::{Pacer, RetryPolicy, WebhookUrl, http_client};
+use delibird::handler::{HandlerError, Response, Summary, handle};
+use delibird::webhook::RetryPolicy;
 use delibird_tools::chat_emulator::ChatEmulator;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
@@ -21,11 +22,13 @@ use crate::support::aws_proxy::AwsProxy;
 use crate::support::chat_schema::assert_accepted;
 use crate::support::fixture;
 use crate::support::moto::Moto;
+use crate::support::stack::{self, Stack};
 
 const TABLE: &str = "delibird-dedup";
 const TOPIC: &str = "arn:aws:sns:us-east-1:999988887777:delibird";
 
-fn container(dynamo: &aws_config::SdkConfig, url: &str) -> Deps {
+/// A container's dependencies: the table, patient retries, pacing at a tenth of Chat's.
+fn container(dynamo: &aws_config::SdkConfig, url: &str) -> Stack {
     let retry = RetryPolicy {
         max_attempts: NonZeroU32::new(10).unwrap(),
         base: Duration::from_millis(50),
@@ -33,14 +36,11 @@ fn container(dynamo: &aws_config::SdkConfig, url: &str) -> Deps {
         request_timeout: Duration::from_secs(2),
         deadline_margin: Duration::from_millis(100),
     };
-    let dedup = Store::Dynamo(DynamoStore::new(dynamo, TABLE, Duration::from_secs(86_400)));
-    let webhook = WebhookUrl::parse(url, true).unwrap();
-    Deps {
-        retry,
-        dedup,
-        pacer: Pacer::new(Duration::from_millis(110)),
-        ..Deps::new(http_client(Duration::from_secs(1)).unwrap(), webhook)
-    }
+    stack::to(url)
+        .retry(retry)
+        .dedup(Store::Dynamo(DynamoStore::new(dynamo, TABLE, Duration::from_secs(86_400))))
+        .paced(Duration::from_millis(110))
+        .connect_timeout(Duration::from_secs(1))
 }
 
 fn account(n: usize) -> String {
@@ -179,7 +179,7 @@ async fn a_burst_posts_every_distinct_notification_exactly_once() {
     // Four concurrent Lambda containers, each with its own pacer, sharing the dedup table.
     let workers: Vec<_> = (0..4)
         .map(|_| {
-            let deps = Arc::new(container(&dynamo, &emulator.webhook_url("SPACE")));
+            let deps = Arc::new(container(&dynamo, &emulator.webhook_url("SPACE")).build());
             tokio::spawn(event_source_mapping(moto.clone(), queue.clone(), deps))
         })
         .collect();
@@ -222,13 +222,11 @@ async fn in_sqs_mode_an_outage_reports_the_records_back_and_they_are_posted_afte
         })
         .collect();
     enqueue(&moto, &queue, &events).await;
-    let deps = Arc::new(Deps {
-        retry: RetryPolicy {
-            max_attempts: NonZeroU32::new(2).unwrap(),
-            ..container(&dynamo, "http://127.0.0.1:9/x").retry
-        },
-        ..container(&dynamo, &emulator.webhook_url("SPACE"))
-    });
+    let two_attempts = RetryPolicy {
+        max_attempts: NonZeroU32::new(2).unwrap(),
+        ..container(&dynamo, "http://127.0.0.1:9/x?key=k&token=t").build().retry
+    };
+    let deps = Arc::new(container(&dynamo, &emulator.webhook_url("SPACE")).retry(two_attempts).build());
 
     emulator.set_outage(Some(500));
     let outage = tokio::spawn(event_source_mapping(moto.clone(), queue.clone(), deps.clone()));
@@ -251,7 +249,7 @@ async fn in_direct_mode_an_outage_fails_the_invocation_and_the_retry_posts_once(
     let dynamo_proxy = AwsProxy::serialized(&moto.endpoint).await;
     let dynamo = moto.sdk_config().to_builder().endpoint_url(&dynamo_proxy.endpoint).build();
     let emulator = ChatEmulator::with_min_interval(Duration::ZERO).await.unwrap();
-    let deps = Deps { pacer: Pacer::unpaced(), ..container(&dynamo, &emulator.webhook_url("SPACE")) };
+    let deps = container(&dynamo, &emulator.webhook_url("SPACE")).paced(Duration::ZERO).build();
     let event = fixture("health-events/seed-project-health104.json");
     let invoke = || handle(LambdaEvent::new(sns_event([&event], TOPIC), Context::default()), &deps);
 
@@ -261,10 +259,9 @@ async fn in_direct_mode_an_outage_fails_the_invocation_and_the_retry_posts_once(
 
     // Connection refused is an outage too: a container whose webhook cannot be reached.
     let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let unreachable = Deps {
-        pacer: Pacer::unpaced(),
-        ..container(&dynamo, &format!("http://127.0.0.1:{port}/v1/spaces/S/messages?token=t"))
-    };
+    let unreachable = container(&dynamo, &format!("http://127.0.0.1:{port}/v1/spaces/S/messages?key=k&token=t"))
+        .paced(Duration::ZERO)
+        .build();
     let refused = handle(LambdaEvent::new(sns_event([&event], TOPIC), Context::default()), &unreachable).await;
     assert!(matches!(refused, Err(HandlerError::Records { undelivered: 1, .. })), "{refused:?}");
 
@@ -329,7 +326,7 @@ async fn redrive_replays_a_dead_letter_queue_and_skips_what_was_posted() {
     let dynamo = moto.sdk_config().to_builder().endpoint_url(&dynamo_proxy.endpoint).build();
     let (_, dlq) = moto.create_queue_with_dlq("health", 3, 30).await;
     let emulator = ChatEmulator::with_min_interval(Duration::ZERO).await.unwrap();
-    let deps = Deps { pacer: Pacer::unpaced(), ..container(&dynamo, &emulator.webhook_url("SPACE")) };
+    let deps = container(&dynamo, &emulator.webhook_url("SPACE")).paced(Duration::ZERO).build();
     let first = fixture("health-events/seed-project-health101.json");
     let second = fixture("health-events/seed-project-health107.json");
     let third = fixture("health-events/awsdocs-account-specific-elb-api-issue.json");

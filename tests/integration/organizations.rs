@@ -6,9 +6,8 @@ use std::time::Duration;
 
 use delibird::accounts::{AccountDirectory, Layered, OrgSettings, Organizations, StaticAliases, enrich};
 use delibird::envelope::sns_event;
-use delibird::handler::{Deps, Response, handle};
+use delibird::handler::{Response, handle};
 use delibird::health::{AccountId, validate};
-use delibird::webhook::{Pacer, WebhookUrl, http_client};
 use delibird_tools::chat_emulator::ChatEmulator;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::json;
@@ -16,6 +15,7 @@ use serde_json::json;
 use crate::support::aws_proxy::AwsProxy;
 use crate::support::fixture;
 use crate::support::moto::Moto;
+use crate::support::stack;
 
 /// The organization under test: 60 accounts (`account-00` …), the first ten in
 /// Production / Payments and tagged `Owner=team-NN`, `Team=payments`.
@@ -108,12 +108,10 @@ async fn the_handler_puts_names_on_the_affected_account_and_on_entity_account_id
     let emulator = ChatEmulator::with_min_interval(Duration::ZERO).await.unwrap();
     let settings = OrgSettings { tag_keys: vec!["Owner".into()], ..OrgSettings::default() };
     let organizations = Organizations::new(&sdk_through(&proxy, &org.moto), None, settings).await;
-    let webhook = WebhookUrl::parse(&emulator.webhook_url("S"), true).unwrap();
-    let deps = Deps {
-        organizations: Some(organizations),
-        pacer: Pacer::unpaced(),
-        ..Deps::new(http_client(Duration::from_secs(1)).unwrap(), webhook)
-    };
+    let deps = stack::to(&emulator.webhook_url("S"))
+        .organizations(organizations)
+        .connect_timeout(Duration::from_secs(1))
+        .build();
     let mut event = fixture("health-events/seed-project-health104.json");
     event["account"] = json!(org.accounts[5]);
     event["detail"]["affectedAccount"] = json!(org.accounts[5]);
@@ -188,12 +186,10 @@ async fn an_unreachable_organizations_api_leaves_ids_as_ids_and_the_card_still_g
         ))
         .build();
     let organizations = Organizations::new(&moto_less, None, names_only()).await;
-    let webhook = WebhookUrl::parse(&emulator.webhook_url("S"), true).unwrap();
-    let deps = Deps {
-        organizations: Some(organizations),
-        pacer: Pacer::unpaced(),
-        ..Deps::new(http_client(Duration::from_secs(1)).unwrap(), webhook)
-    };
+    let deps = stack::to(&emulator.webhook_url("S"))
+        .organizations(organizations)
+        .connect_timeout(Duration::from_secs(1))
+        .build();
     // Account-specific: a public event's subtitle says "Public event" rather than the account.
     let event = fixture("health-events/seed-project-health102.json");
 

@@ -11,10 +11,10 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use delibird::accounts::{EnrichedEvent, StaticAliases, enrich};
-use delibird::card::limits::MAX_THREAD_KEY_CHARS;
-use delibird::card::{self, BUDGETS, CardSettings, Severity};
-use delibird::health::{self, AccountId, HealthEvent, Page, UNKNOWN_TYPE_CODE, ValidationErrors};
-use either::Either;
+use delibird::card::{CardSettings, Severity};
+use delibird::chat::limits::MAX_THREAD_KEY_CHARS;
+use delibird::chat::{self, BUDGETS};
+use delibird::health::{self, AccountId, Checked, HealthEvent, Page, UNKNOWN_TYPE_CODE, ValidationErrors};
 use futures::executor::block_on;
 use proptest::collection::{btree_map, vec};
 use proptest::prelude::*;
@@ -849,7 +849,7 @@ fn strings<'a>(value: &'a Value, name: &'a str, found: &mut Vec<(&'a str, &'a st
 
 /// The body Google would accept (schema, 32,000 bytes, 100 widgets, …), with all event text
 /// escaped in HTML fields, no hidden characters in plain ones, and only delibird's own link.
-fn accepted_and_escaped(message: &card::wire::Message) -> Result<Value, TestCaseError> {
+fn accepted_and_escaped(message: &chat::wire::Message) -> Result<Value, TestCaseError> {
     let body = assert_message_accepted(message);
     let fonts = severity_fonts();
     let mut found = Vec::new();
@@ -877,13 +877,10 @@ fn any_event_renders_an_accepted_card_with_its_text_escaped(
     settings: &CardSettings,
     more_problems: &ValidationErrors,
 ) -> Result<(), TestCaseError> {
-    let (event, problems) = match health::check(raw) {
-        Either::Left(event) => (event, None),
-        Either::Right(salvaged) => (salvaged.event, Some(salvaged.errors)),
-    };
+    let Checked { event, problems } = health::check(raw);
     let enriched = block_on(enrich(event, aliases));
     for problems in [problems.as_ref(), None, Some(more_problems)] {
-        accepted_and_escaped(&card::render(&enriched, problems, settings))?;
+        accepted_and_escaped(&chat::message(&enriched, problems, settings))?;
     }
     Ok(())
 }
@@ -934,7 +931,7 @@ fn a_cut_description_says_how_much_was_left_out(
     width: usize,
 ) -> Result<(), TestCaseError> {
     let total = description.chars().count();
-    let body = accepted_and_escaped(&card::render(
+    let body = accepted_and_escaped(&chat::message(
         &event_with(description, entities(entity_count, width)),
         None,
         &CardSettings::default(),
@@ -955,7 +952,7 @@ fn a_cut_description_says_how_much_was_left_out(
 /// A description within the smallest budget is never marked as cut.
 fn a_short_description_is_shown_whole(description: &str) -> Result<(), TestCaseError> {
     let body =
-        accepted_and_escaped(&card::render(&event_with(description, Vec::new()), None, &CardSettings::default()))?;
+        accepted_and_escaped(&chat::message(&event_with(description, Vec::new()), None, &CardSettings::default()))?;
     prop_assert!(!body.to_string().contains("more characters"), "a short description was marked as cut");
     Ok(())
 }
@@ -963,7 +960,7 @@ fn a_short_description_is_shown_whole(description: &str) -> Result<(), TestCaseE
 /// A list of entities longer than any budget lists some and says `+N more` for exactly the rest.
 fn a_cut_entity_list_says_how_many_were_left_out(count: usize, width: usize) -> Result<(), TestCaseError> {
     let body =
-        accepted_and_escaped(&card::render(&event_with("x", entities(count, width)), None, &CardSettings::default()))?;
+        accepted_and_escaped(&chat::message(&event_with("x", entities(count, width)), None, &CardSettings::default()))?;
     let header = format!("Affected resources ({count})");
     let Some(listed) = section(&body, |shown| shown == header) else {
         return Err(TestCaseError::fail(format!("no section headed {header:?}")));
@@ -983,7 +980,7 @@ fn a_valid_event_validates(raw: &Value) -> Result<(), TestCaseError> {
     let listed = |name: &str| raw["detail"][name].as_array().map_or(0, Vec::len);
     prop_assert_eq!(event.entities.len(), listed("affectedEntities"));
     prop_assert_eq!(event.descriptions.len(), listed("eventDescription"));
-    prop_assert!(health::check(raw).is_left(), "check salvaged a valid event");
+    prop_assert!(health::check(raw).problems.is_none(), "check salvaged a valid event");
     Ok(())
 }
 
@@ -1087,12 +1084,12 @@ fn without<T>(items: Vec<T>, gone: Option<&BTreeSet<usize>>) -> Vec<T> {
 /// `validate`, and keeps every field, element and member that was not corrupted.
 fn salvage_keeps_exactly_what_was_valid(case: &Corrupted) -> Result<(), TestCaseError> {
     let original = health::validate(&case.valid).map_err(|errors| TestCaseError::fail(errors.to_string()))?;
-    let salvaged = match health::check(&case.raw) {
-        Either::Right(salvaged) => salvaged,
-        Either::Left(_) => return Err(TestCaseError::fail("check accepted a corrupted event")),
-    };
+    let salvaged = health::check(&case.raw);
+    if salvaged.problems.is_none() {
+        return Err(TestCaseError::fail("check accepted a corrupted event"));
+    }
     let errors = health::validate(&case.raw).err();
-    prop_assert_eq!(Some(&salvaged.errors), errors.as_ref());
+    prop_assert_eq!(salvaged.problems.as_ref(), errors.as_ref());
     let mut expected = valid_remainder(&original, &case.paths);
     let arn_gone = case.paths.iter().any(|path| {
         let shown = dotted(path);
@@ -1135,7 +1132,8 @@ fn salvage_drops_an_entity_with_two_wrong_fields_without_dropping_its_neighbour(
             {"entityValue": "i-3"},
         ],
     }});
-    let Either::Right(salvaged) = health::check(&raw) else { panic!("the event is invalid") };
+    let salvaged = health::check(&raw);
+    assert!(salvaged.problems.is_some(), "the event is invalid");
     let kept: Vec<&str> = salvaged.event.entities.iter().map(|entity| entity.value.as_str()).collect();
     assert_eq!(kept, ["i-1", "i-3"]);
 }
@@ -1157,7 +1155,7 @@ fn an_arn_of_control_characters_does_not_push_the_message_over_32000_bytes() {
     let aliases: StaticAliases =
         ACCOUNTS.iter().map(|id| (AccountId::parse(id).expect("a 12-digit id"), full.clone())).collect();
     let enriched = block_on(enrich(event, &aliases));
-    assert_message_accepted(&card::render(&enriched, None, &CardSettings::default()));
+    assert_message_accepted(&chat::message(&enriched, None, &CardSettings::default()));
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -11,10 +11,10 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use delibird::accounts::{StaticAliases, enrich};
-use delibird::card::{self, CardSettings, Clock};
+use delibird::card::{CardSettings, Clock};
+use delibird::chat;
 use delibird::envelope;
-use delibird::health::{self, AccountId};
-use either::Either;
+use delibird::health::{self, AccountId, Checked};
 use serde_json::{Value, json};
 
 use crate::support::chat_schema::assert_message_accepted;
@@ -47,12 +47,9 @@ fn render_at(raw: &Value, now: &str) -> Value {
 }
 
 fn render_with(raw: &Value, settings: &CardSettings) -> Value {
-    let (event, problems) = match health::check(raw) {
-        Either::Left(event) => (event, None),
-        Either::Right(salvaged) => (salvaged.event, Some(salvaged.errors)),
-    };
+    let Checked { event, problems } = health::check(raw);
     let enriched = futures::executor::block_on(enrich(event, &aliases()));
-    let message = card::render(&enriched, problems.as_ref(), settings);
+    let message = chat::message(&enriched, problems.as_ref(), settings);
     assert_message_accepted(&message)
 }
 

@@ -2,24 +2,24 @@
 //! through the `bootstrap` binary with rules and webhooks from a file, the environment and SSM.
 
 use std::collections::BTreeMap;
-use std::num::NonZeroU32;
-use std::process::{Child, Command, Stdio};
+use std::process::Child;
 use std::time::Duration;
 
-use delibird::accounts::StaticAliases;
+use delibird::chat::{self, GoogleChat};
+use delibird::deps::Deps;
 use delibird::envelope::sns_event;
-use delibird::handler::{Deps, HandlerError, Outcome, Posting, Response, Summary, handle, process};
-use delibird::health::AccountId;
-use delibird::rules::{Context, ResolveError, Router, RuleSet, resolve_webhooks};
-use delibird::webhook::{RetryPolicy, WebhookUrl, http_client};
+use delibird::handler::{HandlerError, Outcome, Posting, Response, Summary, handle, process};
+use delibird::kept::WebhookUrl;
+use delibird::rules::{Context, DEFAULT_WEBHOOK, RuleSet};
+use delibird::spaces::{self, Sources, Space, Spaces, WebhookError};
 use delibird_tools::chat_emulator::{ChatEmulator, EMULATOR_TOKEN};
 use lambda_runtime::{Context as LambdaContext, Diagnostic, LambdaEvent};
 use serde_json::{Value, json};
 
 use crate::support::chat_schema::assert_accepted;
 use crate::support::moto::Moto;
-use crate::support::runtime_api::{Reply, RuntimeApi};
-use crate::support::{fixture, logs};
+use crate::support::runtime_api::{Reply, RuntimeApi, finish, spawn_bootstrap};
+use crate::support::{fixture, logs, stack};
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:999988887777:delibird";
 
@@ -51,13 +51,13 @@ webhooks = ["payments"]
 "#;
 
 /// One emulator per space, so each space's cards are counted on their own.
-struct Spaces {
+struct Emulators {
     platform: ChatEmulator,
     payments: ChatEmulator,
     oncall: ChatEmulator,
 }
 
-impl Spaces {
+impl Emulators {
     async fn start() -> Self {
         let start = || ChatEmulator::with_min_interval(Duration::ZERO);
         Self { platform: start().await.unwrap(), payments: start().await.unwrap(), oncall: start().await.unwrap() }
@@ -76,40 +76,21 @@ impl Spaces {
     }
 }
 
-fn retry() -> RetryPolicy {
-    RetryPolicy {
-        max_attempts: NonZeroU32::new(2).unwrap(),
-        base: Duration::from_millis(10),
-        cap: Duration::from_millis(20),
-        request_timeout: Duration::from_millis(500),
-        deadline_margin: Duration::from_millis(50),
-    }
-}
-
 /// Rules compiled and their webhooks resolved through an injected environment, unpaced.
-async fn router(rules: &str, env: &BTreeMap<String, String>, default: Option<&WebhookUrl>) -> Router {
+async fn router(rules: &str, env: &BTreeMap<String, String>, default: Option<&WebhookUrl>) -> Spaces {
     let rules = RuleSet::parse(rules, &Context { default_webhook: default.is_some(), account_tags: None }).unwrap();
     let env = |name: &str| env.get(name).cloned();
-    let urls = resolve_webhooks(&rules, default, &env, None, true).await.unwrap();
-    Router::new(rules, &urls, Duration::ZERO).unwrap()
+    let sources = Sources { env: &env, sdk: None, allow_loopback: true };
+    let urls = spaces::resolve_all(&rules, default, &GoogleChat, sources).await.unwrap();
+    Spaces::routed(rules, &urls, Duration::ZERO).unwrap()
 }
 
 /// A Deps with routing and no default webhook, as `Deps::start` builds it for rules.
-fn deps(router: Router) -> Deps {
-    let aliases: StaticAliases = [
-        (AccountId::parse("111122223333").unwrap(), "payments-prod".to_owned()),
-        (AccountId::parse("222233334444").unwrap(), "data-dev".to_owned()),
-    ]
-    .into_iter()
-    .collect();
-    let unused = WebhookUrl::parse("http://127.0.0.1:9/v1/spaces/UNUSED/messages", true).unwrap();
-    Deps {
-        aliases,
-        retry: retry(),
-        webhook: None,
-        routing: Some(router),
-        ..Deps::new(http_client(Duration::from_millis(500)).unwrap(), unused)
-    }
+fn deps(spaces: Spaces) -> Deps {
+    stack::routed(spaces)
+        .attempts(2)
+        .aliases(&[("111122223333", "payments-prod"), ("222233334444", "data-dev")])
+        .build()
 }
 
 fn invocation(payload: Value) -> LambdaEvent<Value> {
@@ -158,7 +139,7 @@ fn line_for<'a>(lines: &'a [Value], event_type: &str) -> &'a Value {
 #[tokio::test]
 async fn each_event_goes_to_every_space_its_rules_name_once_with_a_log_line_each() {
     let (captured, _guard) = logs::capture();
-    let spaces = Spaces::start().await;
+    let spaces = Emulators::start().await;
     let deps = deps(router(RULES, &spaces.env(), None).await);
     let events = [critical_in_production(), production_issue(), other_issue(), noise()];
 
@@ -207,7 +188,7 @@ async fn each_event_goes_to_every_space_its_rules_name_once_with_a_log_line_each
 
 #[tokio::test]
 async fn a_retry_posts_only_in_the_space_whose_delivery_failed() {
-    let spaces = Spaces::start().await;
+    let spaces = Emulators::start().await;
     let deps = deps(router(RULES, &spaces.env(), None).await);
     let envelope = sns_event([&critical_in_production()], TOPIC);
     spaces.payments.set_outage(Some(503));
@@ -227,7 +208,7 @@ async fn a_retry_posts_only_in_the_space_whose_delivery_failed() {
 
 #[tokio::test]
 async fn an_sqs_message_is_redelivered_when_any_of_its_spaces_failed() {
-    let spaces = Spaces::start().await;
+    let spaces = Emulators::start().await;
     let deps = deps(router(RULES, &spaces.env(), None).await);
     let sqs = |events: &[Value]| {
         let records: Vec<Value> = events
@@ -254,7 +235,7 @@ async fn an_sqs_message_is_redelivered_when_any_of_its_spaces_failed() {
 #[tokio::test]
 async fn unmatched_events_are_dropped_when_the_rules_say_so_and_logged() {
     let (captured, _guard) = logs::capture();
-    let spaces = Spaces::start().await;
+    let spaces = Emulators::start().await;
     let rules = r#"
 drop_unmatched = true
 
@@ -282,8 +263,8 @@ webhooks = ["oncall"]
 
 #[tokio::test]
 async fn the_environment_webhook_takes_the_unmatched_and_keeps_the_dedup_ids_it_had_without_rules() {
-    let spaces = Spaces::start().await;
-    let default = WebhookUrl::parse(&spaces.platform.webhook_url("DEFAULT"), true).unwrap();
+    let spaces = Emulators::start().await;
+    let default = chat::webhook(&spaces.platform.webhook_url("DEFAULT"), true).unwrap();
     let rules = r#"
 [webhooks]
 oncall = "env:HOOK_ONCALL"
@@ -294,17 +275,12 @@ where = "delibird.severity = 'critical'"
 webhooks = ["oncall"]
 "#;
     // First without rules, as today: every card to the one webhook.
-    let mut deps = Deps {
-        routing: None,
-        webhook: Some(default.clone()),
-        ..deps(router(rules, &spaces.env(), Some(&default)).await)
-    };
+    let mut deps = deps(Spaces::one(Space::new(DEFAULT_WEBHOOK, default.clone(), Duration::ZERO)));
     handle(invocation(sns_event([&other_issue()], TOPIC)), &deps).await.unwrap();
     assert_eq!(spaces.counts(), [1, 0, 0]);
 
     // Then with rules: the same update is a duplicate in the default space; a critical one goes to on-call.
-    deps.routing = Some(router(rules, &spaces.env(), Some(&default)).await);
-    deps.webhook = None;
+    deps.spaces = router(rules, &spaces.env(), Some(&default)).await;
     let events = [other_issue(), critical_in_production()];
     let response = handle(invocation(sns_event(&events, TOPIC)), &deps).await.unwrap();
 
@@ -315,7 +291,7 @@ webhooks = ["oncall"]
 
 #[tokio::test]
 async fn two_names_for_one_space_post_one_card_there() {
-    let spaces = Spaces::start().await;
+    let spaces = Emulators::start().await;
     let mut env = spaces.env();
     env.insert("HOOK_SECURITY".into(), env["HOOK_ONCALL"].clone());
     let rules = r#"
@@ -340,8 +316,8 @@ webhooks = ["oncall"]
 
     let outcome = process(&records[0], &deps, delibird::handler::deadline_of(&LambdaContext::default())).await;
 
-    let Outcome::Routed { rules, sent, .. } = outcome else { panic!("expected a routed outcome, got {outcome:?}") };
-    assert_eq!(rules, ["critical", "risk"]);
+    let Outcome::Sent { rules, sent, .. } = outcome else { panic!("expected a routed outcome, got {outcome:?}") };
+    assert_eq!(rules.unwrap(), ["critical", "risk"]);
     assert_eq!(sent.len(), 1);
     assert!(matches!(sent[0].posting, Posting::Posted(_)), "{sent:?}");
     assert_eq!(spaces.counts(), [0, 0, 1]);
@@ -349,7 +325,7 @@ webhooks = ["oncall"]
 
 #[tokio::test]
 async fn routing_on_account_names_looks_the_account_up_first() {
-    let spaces = Spaces::start().await;
+    let spaces = Emulators::start().await;
     let rules = r#"
 [webhooks]
 payments = "env:HOOK_PAYMENTS"
@@ -367,7 +343,7 @@ where = "TRUE"
 webhooks = ["platform"]
 "#;
     let deps = deps(router(&format!("drop_unmatched = true\n{rules}"), &spaces.env(), None).await);
-    assert!(deps.routing.as_ref().unwrap().reads_accounts());
+    assert!(deps.spaces.reads_accounts());
 
     handle(invocation(sns_event([&production_issue(), &other_issue()], TOPIC)), &deps).await.unwrap();
 
@@ -412,7 +388,8 @@ platform = "env:HOOK_PLATFORM"
             .then(|| "https://chat.googleapis.com/v1/spaces/PLAT/messages?key=K&token=T".to_owned())
     };
 
-    let urls = resolve_webhooks(&rules, None, &env, Some(&sdk), false).await.unwrap();
+    let sources = Sources { env: &env, sdk: Some(&sdk), allow_loopback: false };
+    let urls = spaces::resolve_all(&rules, None, &GoogleChat, sources).await.unwrap();
 
     let shown: BTreeMap<&str, String> = urls.iter().map(|(name, url)| (name.as_str(), url.redacted())).collect();
     assert_eq!(shown["oncall"], "https://chat.googleapis.com/v1/spaces/ONCALL/messages?<redacted>");
@@ -429,9 +406,10 @@ gone = "ssm:/delibird/webhooks/gone"
     let rules = RuleSet::parse(text, &Context::default()).unwrap();
     let env =
         |name: &str| (name == "HOOK_ELSEWHERE").then(|| "https://evil.example/hook?token=SECRET-TOKEN-44".to_owned());
-    let errors = resolve_webhooks(&rules, None, &env, Some(&sdk), false).await.unwrap_err();
+    let sources = Sources { env: &env, sdk: Some(&sdk), allow_loopback: false };
+    let errors = spaces::resolve_all(&rules, None, &GoogleChat, sources).await.unwrap_err();
 
-    let webhooks: Vec<&str> = errors.0.iter().map(|ResolveError { webhook, .. }| webhook.as_str()).collect();
+    let webhooks: Vec<&str> = errors.0.iter().map(|WebhookError { webhook, .. }| webhook.as_str()).collect();
     assert_eq!(webhooks, ["elsewhere", "gone", "missing"]);
     let shown = errors.to_string();
     assert!(shown.contains("environment variable HOOK_MISSING is not set"), "{shown}");
@@ -442,26 +420,7 @@ gone = "ssm:/delibird/webhooks/gone"
 
 /// The `bootstrap` binary against a local Runtime API, with exactly `env` (and PATH).
 fn bootstrap(api: &RuntimeApi, env: &[(&str, String)]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_bootstrap"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", api.address.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "delibird")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("DELIBIRD_LOG", "info")
-        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("bootstrap starts")
-}
-
-/// Stops the process and returns everything it printed.
-fn finish(mut child: Child) -> String {
-    let _ = child.kill();
-    let output = child.wait_with_output().unwrap();
-    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+    spawn_bootstrap(api, "info", env)
 }
 
 /// Waits (off the runtime) for the process to exit by itself, then returns its success and output.
@@ -484,7 +443,7 @@ fn rules_file(test: &str, text: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bootstrap_routes_with_rules_from_a_file_and_webhooks_from_its_environment() {
-    let spaces = Spaces::start().await;
+    let spaces = Emulators::start().await;
     let api = RuntimeApi::start().await;
     let mut env: Vec<(&str, String)> = vec![
         ("DELIBIRD_RULES", rules_file("bootstrap-file", RULES)),
@@ -543,7 +502,7 @@ webhooks = ["platform"]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bootstrap_reads_its_rules_and_a_webhook_from_ssm() {
     let moto = Moto::start();
-    let spaces = Spaces::start().await;
+    let spaces = Emulators::start().await;
     let ssm = aws_sdk_ssm::Client::new(&moto.sdk_config());
     let put = |name: &'static str, value: String| {
         ssm.put_parameter().name(name).value(value).r#type(aws_sdk_ssm::types::ParameterType::SecureString).send()

@@ -23,21 +23,24 @@ use std::future::Future;
 use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::pin::Pin;
-use std::process::{Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use delibird::chat::{self, GoogleChat};
 use delibird::config::{Config, Webhook};
+use delibird::deps::Deps;
 use delibird::envelope::sns_event;
-use delibird::handler::{Deps, handle};
+use delibird::handler::handle;
 use delibird::logging::chain;
-use delibird::webhook::{DeliveryError, Pacer, RetryPolicy, WebhookUrl, deliver, http_client};
+use delibird::rules::DEFAULT_WEBHOOK;
+use delibird::spaces::{Space, Spaces};
+use delibird::webhook::{DeliveryError, Pacer, RetryPolicy, deliver, http_client};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use tokio::time::Instant;
 
 use crate::support::hostile::*;
-use crate::support::runtime_api::{Reply, RuntimeApi};
+use crate::support::runtime_api::{Reply, RuntimeApi, finish, spawn_bootstrap};
 use crate::support::{fixture, logs};
 
 // In process.
@@ -104,15 +107,15 @@ fn resolving_chat_to(address: SocketAddr) -> reqwest::Client {
 /// One failure path in process: `deliver` must fail with `expected` somewhere in its error
 /// chain, and the handler must report it; returns every text either showed.
 async fn fail_in_process(what: &str, client: reqwest::Client, url: &str, expected: &str) -> Vec<String> {
-    let webhook = WebhookUrl::parse(url, true).unwrap();
+    let webhook = chat::webhook(url, true).unwrap();
     let message = {
         let raw = fixture(EVENT);
         let event = delibird::health::validate(&raw).unwrap();
         let enriched = delibird::accounts::EnrichedEvent::bare(event);
-        delibird::card::render_body(&enriched, None, &delibird::card::CardSettings::default())
+        chat::render_body(&delibird::card::render(&enriched, None, &delibird::card::CardSettings::default()))
     };
     let deadline = Instant::now() + Duration::from_secs(20);
-    let error = deliver(&client, &webhook, &message, &policy(), &Pacer::unpaced(), deadline)
+    let error = deliver(&client, &GoogleChat, &webhook, &message.body, &policy(), &Pacer::unpaced(), deadline)
         .await
         .expect_err("this path fails");
     let shown_chain = chain(&error);
@@ -123,7 +126,8 @@ async fn fail_in_process(what: &str, client: reqwest::Client, url: &str, expecte
     | DeliveryError::Deadline { last, .. }) = &error;
     shown.push(format!("{last}: {last:?}"));
 
-    let deps = Deps { retry: policy(), pacer: Pacer::unpaced(), ..Deps::new(client, webhook) };
+    let spaces = Spaces::one(Space::new(DEFAULT_WEBHOOK, webhook.clone(), Duration::ZERO));
+    let deps = Deps { retry: policy(), spaces, ..Deps::new(client, webhook) };
     let invocation = LambdaEvent::new(sns_event([&fixture(EVENT)], TOPIC), Context::default());
     let result = handle(invocation, &deps).await;
     shown.push(format!("{result:?}"));
@@ -190,7 +194,7 @@ fn bad_configuration_never_quotes_the_webhook_url() {
             Err(errors) => format!("{errors}\n{errors:?}"),
         };
         assert_clean("a configuration error", &shown);
-        if let Err(error) = WebhookUrl::parse(url, false) {
+        if let Err(error) = chat::webhook(url, false) {
             assert_clean("a URL error", &format!("{error}\n{error:?}"));
         }
     }
@@ -203,37 +207,22 @@ fn bad_configuration_never_quotes_the_webhook_url() {
     let good = |name: &str| (name == "DELIBIRD_WEBHOOK_URL").then(google_url);
     let config = Config::from_vars(good, Webhook::Required).unwrap();
     assert_clean("Config's Debug", &format!("{config:?}"));
-    let url = WebhookUrl::parse(&google_url(), false).unwrap();
+    let url = chat::webhook(&google_url(), false).unwrap();
     assert_clean("WebhookUrl's Display and Debug", &format!("{url} {url:?} {}", url.redacted()));
 }
 
 /// `bootstrap` against a local Runtime API, logging at TRACE, with `env` only.
 fn bootstrap(api: &RuntimeApi, env: &[(&str, String)]) -> std::process::Child {
-    Command::new(env!("CARGO_BIN_EXE_bootstrap"))
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("AWS_LAMBDA_RUNTIME_API", api.address.to_string())
-        .env("AWS_LAMBDA_FUNCTION_NAME", "delibird")
-        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
-        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
-        .env("DELIBIRD_LOG", "trace")
-        .env("RUST_BACKTRACE", "1")
-        .env("DELIBIRD_RETRY_MAX_ATTEMPTS", "2")
-        .env("DELIBIRD_RETRY_BASE_MS", "1")
-        .env("DELIBIRD_RETRY_CAP_MS", "2")
-        .env("DELIBIRD_HTTP_TIMEOUT_MS", "500")
-        .env("DELIBIRD_WEBHOOK_INTERVAL_MS", "0")
-        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("bootstrap starts")
-}
-
-fn printed_by(mut child: std::process::Child) -> String {
-    let _ = child.kill();
-    let output = child.wait_with_output().unwrap();
-    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+    let mut all: Vec<(&str, String)> = vec![
+        ("RUST_BACKTRACE", "1".into()),
+        ("DELIBIRD_RETRY_MAX_ATTEMPTS", "2".into()),
+        ("DELIBIRD_RETRY_BASE_MS", "1".into()),
+        ("DELIBIRD_RETRY_CAP_MS", "2".into()),
+        ("DELIBIRD_HTTP_TIMEOUT_MS", "500".into()),
+        ("DELIBIRD_WEBHOOK_INTERVAL_MS", "0".into()),
+    ];
+    all.extend(env.iter().cloned());
+    spawn_bootstrap(api, "trace", &all)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -249,7 +238,7 @@ async fn no_failure_path_shows_the_token_in_what_the_lambda_prints_or_reports() 
         let child = bootstrap(&api, &env);
         api.invoke("request-1", sns_event([&fixture(EVENT)], TOPIC));
         let reply = api.reply("request-1", Duration::from_secs(30)).await;
-        let printed = printed_by(child);
+        let printed = finish(child);
         let Some(Reply::Error(body)) = reply else {
             panic!("{what}: expected an error reply, got {reply:?}\n{printed:.5000}")
         };
@@ -267,7 +256,7 @@ async fn a_lambda_with_a_bad_webhook_url_refuses_to_start_without_quoting_it() {
     let mut child = bootstrap(&api, &[("DELIBIRD_WEBHOOK_URL", url)]);
     let status = tokio::task::spawn_blocking(move || {
         let status = child.wait().unwrap();
-        (status, printed_by(child))
+        (status, finish(child))
     })
     .await
     .unwrap();

@@ -1,11 +1,19 @@
 //! DELIBIRD_WEBHOOK_SECRET against moto's SSM and Secrets Manager.
 
-use delibird::config::WebhookSource;
-use delibird::secret::{SecretError, resolve_with};
+use delibird::chat::GoogleChat;
+use delibird::kept::{Kept, WebhookUrl};
+use delibird::secret::SecretError;
+use delibird::spaces::{ResolveError, Sources, resolve};
 
 use crate::support::moto::Moto;
 
 const URL: &str = "https://chat.googleapis.com/v1/spaces/AAAA/messages?key=KEY&token=SECRET-TOKEN-42";
+
+/// The URL kept in `kept`, read with `sdk` (and no environment).
+async fn resolve_with(kept: &Kept, sdk: &aws_config::SdkConfig) -> Result<WebhookUrl, ResolveError> {
+    let no_env = |_: &str| None;
+    resolve(kept, &GoogleChat, Sources { env: &no_env, sdk: Some(sdk), allow_loopback: false }).await
+}
 
 #[tokio::test]
 async fn reads_the_webhook_from_an_ssm_secure_string() {
@@ -20,7 +28,7 @@ async fn reads_the_webhook_from_an_ssm_secure_string() {
         .await
         .unwrap();
 
-    let url = resolve_with(&WebhookSource::Ssm("/delibird/webhook".into()), false, &sdk).await.unwrap();
+    let url = resolve_with(&Kept::Ssm("/delibird/webhook".into()), &sdk).await.unwrap();
 
     assert_eq!(url.redacted(), "https://chat.googleapis.com/v1/spaces/AAAA/messages?<redacted>");
 }
@@ -38,7 +46,7 @@ async fn reads_the_webhook_from_a_secrets_manager_json_secret() {
         .unwrap();
 
     let arn = created.arn.unwrap();
-    let url = resolve_with(&WebhookSource::SecretsManager(arn), false, &sdk).await.unwrap();
+    let url = resolve_with(&Kept::SecretsManager(arn), &sdk).await.unwrap();
 
     assert!(url.redacted().starts_with("https://chat.googleapis.com/v1/spaces/AAAA/messages"));
 }
@@ -47,8 +55,8 @@ async fn reads_the_webhook_from_a_secrets_manager_json_secret() {
 async fn a_missing_parameter_is_named_and_a_bad_secret_is_not_quoted() {
     let moto = Moto::start();
     let sdk = moto.sdk_config();
-    let missing = resolve_with(&WebhookSource::Ssm("/nope".into()), false, &sdk).await.unwrap_err();
-    assert!(matches!(missing, SecretError::Ssm { .. }), "{missing:?}");
+    let missing = resolve_with(&Kept::Ssm("/nope".into()), &sdk).await.unwrap_err();
+    assert!(matches!(missing, ResolveError::Secret(SecretError::Ssm { .. })), "{missing:?}");
     assert!(missing.to_string().contains("/nope"));
 
     let leaked = "https://evil.example/hook?token=SECRET-TOKEN-42";
@@ -60,8 +68,8 @@ async fn a_missing_parameter_is_named_and_a_bad_secret_is_not_quoted() {
         .send()
         .await
         .unwrap();
-    let bad = resolve_with(&WebhookSource::Ssm("/delibird/bad".into()), false, &sdk).await.unwrap_err();
+    let bad = resolve_with(&Kept::Ssm("/delibird/bad".into()), &sdk).await.unwrap_err();
     let shown = format!("{bad} {bad:?}");
-    assert!(matches!(bad, SecretError::BadUrl { .. }), "{bad:?}");
+    assert!(matches!(bad, ResolveError::Secret(SecretError::BadUrl { .. })), "{bad:?}");
     assert!(!shown.contains("SECRET-TOKEN-42"), "{shown}");
 }

@@ -25,7 +25,7 @@ use axum::routing::{get, post};
 use serde_json::{Value, json};
 use tokio::time::Instant;
 
-use delibird::card::limits::MAX_MESSAGE_BYTES;
+use delibird::chat::limits::MAX_MESSAGE_BYTES;
 
 /// The token in the emulator's webhook URLs; tests assert it never leaks.
 pub const EMULATOR_TOKEN: &str = "emulator-secret-token-0123456789";

@@ -137,7 +137,7 @@ pub fn assert_accepted(body: &Value) {
 
 /// Serializes a rendered message and checks it.
 #[track_caller]
-pub fn assert_message_accepted(message: &delibird::card::wire::Message) -> Value {
+pub fn assert_message_accepted(message: &delibird::chat::wire::Message) -> Value {
     let body = serde_json::to_value(message).expect("serializes");
     assert_accepted(&body);
     body

@@ -9,6 +9,7 @@ pub mod hostile;
 pub mod logs;
 pub mod moto;
 pub mod runtime_api;
+pub mod stack;
 
 use std::path::{Path, PathBuf};
 

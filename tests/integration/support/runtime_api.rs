@@ -135,3 +135,39 @@ async fn init_error(State(shared): State<Shared>, body: Bytes) -> StatusCode {
     shared.changed.notify_waiters();
     StatusCode::ACCEPTED
 }
+
+/// The `bootstrap` under test, as Lambda starts it against `api`: nothing of this process's
+/// environment but `PATH`, the Runtime API's variables, `DELIBIRD_LOG=log`, and `env`. This
+/// build's binary, or the one `DELIBIRD_BOOTSTRAP_BIN` names, run through
+/// `DELIBIRD_BOOTSTRAP_RUNNER` when that is set (scripts/check-infra runs the arm64 release
+/// binary the image ships under `qemu-aarch64-static`).
+pub fn spawn_bootstrap(api: &RuntimeApi, log: &str, env: &[(&str, String)]) -> std::process::Child {
+    let binary = std::env::var_os("DELIBIRD_BOOTSTRAP_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_bootstrap").into());
+    let mut command = match std::env::var_os("DELIBIRD_BOOTSTRAP_RUNNER") {
+        Some(runner) => {
+            let mut command = std::process::Command::new(runner);
+            command.arg(binary);
+            command
+        }
+        None => std::process::Command::new(binary),
+    };
+    command
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("AWS_LAMBDA_RUNTIME_API", api.address.to_string())
+        .env("AWS_LAMBDA_FUNCTION_NAME", "delibird")
+        .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "128")
+        .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
+        .env("DELIBIRD_LOG", log)
+        .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped());
+    command.spawn().expect("bootstrap starts")
+}
+
+/// Stops the process and returns everything it printed.
+pub fn finish(mut child: std::process::Child) -> String {
+    let _ = child.kill();
+    let output = child.wait_with_output().unwrap();
+    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+}

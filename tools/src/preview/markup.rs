@@ -9,7 +9,7 @@ const CONTAINERS: &[&str] = &["b", "i", "u", "s", "font", "a", "time", "code", "
 
 /// Escapes text for HTML content and double-quoted attribute values: the five characters the
 /// card's own text escaping covers, so the preview uses that one.
-pub use delibird::card::text::escape;
+pub use delibird::chat::markup::escape;
 
 /// Chat's HTML subset → HTML that is safe to put in a page: the subset's tags re-written with
 /// only checked attributes, well nested and closed; every other `<`, `>` and stray `&` escaped;

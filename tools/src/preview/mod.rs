@@ -21,7 +21,7 @@ use std::fmt::Write as _;
 
 use serde_json::{Map, Value};
 
-use delibird::card::limits::{MAX_MESSAGE_BYTES, MAX_WIDGETS_PER_CARD};
+use delibird::chat::limits::{MAX_MESSAGE_BYTES, MAX_WIDGETS_PER_CARD};
 use markup::{chat_html, escape, is_https};
 
 /// What the page allows itself: inline styles, `data:` images, nothing else, and no scripts.

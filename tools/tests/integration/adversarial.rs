@@ -16,16 +16,17 @@ use std::process::{Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use delibird::deps::Deps;
 use delibird::envelope::sns_event;
-use delibird::handler::{Deps, HandlerError, Response, Summary, handle};
-use delibird::health::AccountId;
-use delibird::webhook::{Pacer, RetryPolicy, WebhookUrl, http_client};
+use delibird::handler::{HandlerError, Response, Summary, handle};
+use delibird::webhook::RetryPolicy;
 use delibird_tools::chat_emulator::{ChatEmulator, Received};
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
 
 use crate::support::card_safety::assert_safe;
 use crate::support::chat_schema::assert_accepted;
+use crate::support::stack;
 
 /// Address space a `delibird render` may use: ten times what the largest input here needs (the
 /// 100,000-entity event peaks near 200 MB resident in a debug build), far below what a blow-up
@@ -279,12 +280,12 @@ fn deps(emulator: &ChatEmulator) -> Deps {
     let aliases = [
         ("123456789012", "<a href=\"javascript:alert(1)\">prod</a> &amp; <font color=\"#00ff00\">"),
         ("111122223333", "\u{202E}dorp\u{200B}</b>"),
-    ]
-    .into_iter()
-    .filter_map(|(id, name)| Some((AccountId::parse(id)?, name.to_owned())))
-    .collect();
-    let webhook = WebhookUrl::parse(&emulator.webhook_url("ADVERSARIAL"), true).unwrap();
-    Deps { aliases, retry, pacer: Pacer::unpaced(), ..Deps::new(http_client(Duration::from_secs(5)).unwrap(), webhook) }
+    ];
+    stack::to(&emulator.webhook_url("ADVERSARIAL"))
+        .retry(retry)
+        .aliases(&aliases)
+        .connect_timeout(Duration::from_secs(5))
+        .build()
 }
 
 /// One invocation of the handler with `payload`, in its own task (so a panic is reported as this

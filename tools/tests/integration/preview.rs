@@ -4,11 +4,11 @@
 
 use chrono::{DateTime, Utc};
 use delibird::accounts::{EnrichedEvent, StaticAliases, enrich};
-use delibird::card::{self, CardSettings, Clock};
+use delibird::card::{CardSettings, Clock};
+use delibird::chat;
 use delibird::envelope;
-use delibird::health::{self, AccountId};
+use delibird::health::{self, AccountId, Checked};
 use delibird_tools::preview::page;
-use either::Either;
 use serde_json::{Value, json};
 
 use crate::support::{fixture, health_event_files};
@@ -27,12 +27,9 @@ fn settings() -> CardSettings {
 
 /// A raw event as the handler renders it (salvaged into a degraded card when invalid).
 fn body(raw: &Value) -> Value {
-    let (event, problems) = match health::check(raw) {
-        Either::Left(event) => (event, None),
-        Either::Right(salvaged) => (salvaged.event, Some(salvaged.errors)),
-    };
+    let Checked { event, problems } = health::check(raw);
     let enriched: EnrichedEvent = futures::executor::block_on(enrich(event, &aliases()));
-    serde_json::to_value(card::render(&enriched, problems.as_ref(), &settings())).unwrap()
+    serde_json::to_value(chat::message(&enriched, problems.as_ref(), &settings())).unwrap()
 }
 
 fn event(name: &str) -> Value {
@@ -83,6 +80,34 @@ fn every_card_delibird_makes_is_drawn_without_a_placeholder() {
     for severity in ["Info", "Warning", "High", "Critical", "Resolved"] {
         assert!(html.contains(&format!("<b>{severity}</b>")), "no {severity} card among the samples");
     }
+}
+
+/// Every `materialIcon` name in `value`.
+fn material_icons(value: &Value, found: &mut Vec<String>) {
+    match value {
+        Value::Object(members) => {
+            if let Some(name) = members.get("materialIcon").and_then(|icon| icon["name"].as_str()) {
+                found.push(name.to_owned());
+            }
+            members.values().for_each(|member| material_icons(member, found));
+        }
+        Value::Array(items) => items.iter().for_each(|item| material_icons(item, found)),
+        _ => {}
+    }
+}
+
+#[test]
+fn every_material_icon_delibird_sends_is_one_the_preview_draws() {
+    let mut found = Vec::new();
+    for (_, body) in every_card_delibird_makes() {
+        material_icons(&body, &mut found);
+    }
+    found.sort();
+    found.dedup();
+    assert!(found.len() >= 8, "the fixtures use most of delibird's icons: {found:?}");
+    let unknown: Vec<&String> =
+        found.iter().filter(|name| !delibird_tools::preview::icons::knows_material(name)).collect();
+    assert_eq!(unknown, Vec::<&String>::new(), "icons the preview would draw as a placeholder");
 }
 
 #[test]

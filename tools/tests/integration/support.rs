@@ -9,6 +9,8 @@ pub mod card_safety;
 pub mod chat_schema;
 #[path = "../../../tests/integration/support/hostile.rs"]
 pub mod hostile;
+#[path = "../../../tests/integration/support/stack.rs"]
+pub mod stack;
 
 use std::path::{Path, PathBuf};
 

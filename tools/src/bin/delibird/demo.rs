@@ -6,10 +6,12 @@
 use std::path::Path;
 
 use delibird::accounts::StaticAliases;
+use delibird::chat;
+use delibird::deps::Deps;
 use delibird::envelope::sns_event;
-use delibird::handler::{Deps, Response, handle};
+use delibird::handler::{Response, handle};
 use delibird::health::AccountId;
-use delibird::webhook::{RetryPolicy, WebhookUrl, http_client};
+use delibird::webhook::{RetryPolicy, http_client};
 use delibird_tools::chat_emulator::ChatEmulator;
 use lambda_runtime::{Context, LambdaEvent};
 use serde_json::{Value, json};
@@ -62,7 +64,7 @@ pub async fn run(out: &Path) -> Status {
 
 async fn demo(out: &Path) -> Result<Status, Box<dyn std::error::Error>> {
     let emulator = ChatEmulator::start().await?;
-    let webhook = WebhookUrl::parse(&emulator.webhook_url("DEMO"), true)?;
+    let webhook = chat::webhook(&emulator.webhook_url("DEMO"), true)?;
     println!("Local Google Chat webhook: {webhook} (one message per second per space, like Chat)");
     let aliases: StaticAliases = [
         ("111122223333", "payments-prod"),

@@ -8,10 +8,9 @@ use std::path::PathBuf;
 
 use delibird::accounts::{EnrichedEvent, Layered, Organizations, enrich};
 use delibird::config::{Config, Webhook};
-use delibird::health;
+use delibird::health::{self, Checked};
 use delibird::rules::{Context, RuleSet, view};
 use delibird_tools::query::Query;
-use either::Either;
 use serde_json::{Value, json};
 
 use crate::Status;
@@ -148,10 +147,8 @@ async fn views(files: &[PathBuf], status: &mut Status) -> Option<Vec<Viewed>> {
                     continue;
                 }
             };
-            let (event, degraded) = match health::check(raw) {
-                Either::Left(event) => (event, false),
-                Either::Right(salvaged) => (salvaged.event, true),
-            };
+            let Checked { event, problems } = health::check(raw);
+            let degraded = problems.is_some();
             let enriched: EnrichedEvent = enrich(event, &directory).await;
             viewed.push(Viewed {
                 input: input.name.clone(),

@@ -4,14 +4,14 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use delibird::accounts::{AccountDirectory, Layered, Organizations, enrich};
-use delibird::card::wire::Message;
-use delibird::card::{CardSettings, event_title, render as render_card};
+use delibird::card::{CardSettings, event_title};
+use delibird::chat::{self, wire::Message};
 use delibird::config::{Config, Webhook};
+use delibird::deps::Deps;
 use delibird::envelope::Record;
-use delibird::handler::{Deps, Outcome, deadline_of, process};
-use delibird::health::{self, ValidationErrors};
-use delibird::webhook::WebhookUrl;
-use either::Either;
+use delibird::handler::{Outcome, Posting, deadline_of, process};
+use delibird::health::{self, Checked, ValidationErrors};
+use delibird::kept::Kept;
 use lambda_runtime::Context;
 
 use crate::Status;
@@ -67,67 +67,74 @@ pub async fn card_of(
             return None;
         }
     };
-    let (event, problems) = match health::check(raw) {
-        Either::Left(event) => (event, None),
-        Either::Right(salvaged) => (salvaged.event, Some(salvaged.errors)),
-    };
+    let Checked { event, problems } = health::check(raw);
     if let Some(problems) = &problems {
         report(name, record, problems);
         *status = (*status).max(Status::Invalid);
     }
     let enriched = enrich(event, directory).await;
-    Some(render_card(&enriched, problems.as_ref(), card))
+    Some(chat::message(&enriched, problems.as_ref(), card))
 }
 
 /// Renders and posts every event, one outcome line each on stdout.
 pub async fn send(files: &[PathBuf], webhook_url: &str) -> Status {
-    let config = match Config::from_env(Webhook::Optional) {
+    let mut config = match Config::from_env(Webhook::Optional) {
         Ok(config) => config,
         Err(error) => return usage(&error.to_string()),
     };
-    let webhook = match WebhookUrl::parse(webhook_url, config.allow_loopback) {
+    let webhook = match chat::webhook(webhook_url, config.allow_loopback) {
         Ok(webhook) => webhook,
         Err(error) => return usage(&format!("--webhook-url: {error}")),
     };
-    let deps = match Deps::from_config(config, webhook).await {
+    config.webhook = Some(Kept::Url(webhook));
+    let deps = match Deps::start(config, &|name| std::env::var(name).ok()).await {
         Ok(deps) => deps,
-        Err(error) => return usage(&format!("cannot build the HTTP client: {}", error.without_url())),
+        Err(error) => return usage(&delibird::logging::chain(&error)),
     };
     let mut status = Status::Ok;
     for input in read_all(files) {
         let Some(records) = usable(&input, &mut status) else { continue };
         for record in records {
             let outcome = process(record, &deps, deadline_of(&Context::default())).await;
-            let title = record.event.as_ref().ok().map(|raw| match health::check(raw) {
-                Either::Left(event) => event_title(&event),
-                Either::Right(salvaged) => event_title(&salvaged.event),
-            });
+            let title = record.event.as_ref().ok().map(|raw| event_title(&health::check(raw).event));
             let title = title.unwrap_or_default();
+            let (name, location) = (&input.name, &record.location);
             match &outcome {
-                Outcome::Posted { delivery, problems } => {
+                Outcome::Sent { problems, sent, .. } => {
                     if let Some(problems) = problems {
-                        report(&input.name, record, problems);
+                        report(name, record, problems);
                         status = status.max(Status::Invalid);
                     }
-                    let kind = if problems.is_some() { "posted-degraded" } else { "posted" };
-                    let thread = delivery.thread_name.as_deref().unwrap_or("-");
-                    println!(
-                        "{kind}\t{}\t{}\t{title}\tthread={thread}\tattempts={}",
-                        input.name, record.location, delivery.attempts
-                    );
+                    for sent in sent {
+                        // The space, when the record went to several.
+                        let space = if outcome.postings().len() > 1 {
+                            format!("\tspace={}", sent.space)
+                        } else {
+                            String::new()
+                        };
+                        match &sent.posting {
+                            Posting::Posted(delivery) => {
+                                let kind = if problems.is_some() { "posted-degraded" } else { "posted" };
+                                let thread = delivery.thread_name.as_deref().unwrap_or("-");
+                                let attempts = delivery.attempts;
+                                println!(
+                                    "{kind}\t{name}\t{location}\t{title}\tthread={thread}\tattempts={attempts}{space}"
+                                );
+                            }
+                            Posting::Duplicate => println!("duplicate\t{name}\t{location}\t{title}{space}"),
+                            Posting::Undelivered(error) => {
+                                println!("failed\t{name}\t{location}\t{title}\t{error}{space}");
+                                status = status.max(Status::Undelivered);
+                            }
+                        }
+                    }
                 }
-                Outcome::Duplicate => println!("duplicate\t{}\t{}\t{title}", input.name, record.location),
-                Outcome::Folded => println!("folded-page\t{}\t{}\t{title}", input.name, record.location),
+                Outcome::Folded => println!("folded-page\t{name}\t{location}\t{title}"),
+                Outcome::Dropped { .. } => println!("dropped\t{name}\t{location}\t{title}"),
                 Outcome::Unusable(error) => {
-                    println!("unusable\t{}\t{}\t{error}", input.name, record.location);
+                    println!("unusable\t{name}\t{location}\t{error}");
                     status = status.max(Status::Unusable);
                 }
-                Outcome::Undelivered(error) => {
-                    println!("failed\t{}\t{}\t{title}\t{error}", input.name, record.location);
-                    status = status.max(Status::Undelivered);
-                }
-                // `send` posts to one webhook, without rules: these outcomes come only with rules.
-                Outcome::Dropped { .. } | Outcome::Routed { .. } => {}
             }
         }
     }

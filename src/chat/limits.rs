@@ -4,6 +4,7 @@
 use std::io;
 
 use super::wire::Message;
+use crate::card::MAX_THREAD_KEY_BYTES;
 
 /// "A message, contents included, is at most 32,000 bytes" (Chat API, Message resource).
 pub const MAX_MESSAGE_BYTES: usize = 32_000;
@@ -18,8 +19,10 @@ pub const MAX_FALLBACK_TEXT_CHARS: usize = 4_096;
 /// `thread.threadKey` "up to 4,000 characters".
 pub const MAX_THREAD_KEY_CHARS: usize = 4_000;
 
+const _: () = assert!(MAX_THREAD_KEY_BYTES <= MAX_THREAD_KEY_CHARS);
+
 /// The serialized size of a message in bytes, as Chat counts it (compact JSON, UTF-8). Counted
-/// as it is written, not kept: [`render`](super::render) asks this of every budget it tries.
+/// as it is written, not kept: [`render_body`](super::render_body) asks this of every budget it tries.
 pub fn message_bytes(message: &Message) -> usize {
     let mut counter = ByteCounter(0);
     serde_json::to_writer(&mut counter, message).map_or(usize::MAX, |()| counter.0)

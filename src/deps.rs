@@ -1,0 +1,195 @@
+//! Start-up wiring: from a validated [`Config`] to the [`Deps`] every invocation uses — the HTTP
+//! client, the channel, the spaces cards go to (the webhooks resolved from where they are kept,
+//! the rules read and compiled), the account directory, the dedup store. Built once per cold
+//! start and kept across warm invocations. The AWS SDK's configuration is loaded once, and only
+//! when something needs AWS.
+
+use crate::accounts::{Layered, Organizations, StaticAliases};
+use crate::card::CardSettings;
+use crate::chat::{CHAT_INTERVAL, GoogleChat};
+use crate::config::{Config, RulesConfig};
+use crate::dedup::{DynamoStore, Folding, MemoryStore, Store};
+use crate::kept::{Kept, WebhookUrl};
+use crate::problems::Problems;
+use crate::rules::{Context as RulesContext, DEFAULT_WEBHOOK, RuleSet, RulesErrors};
+use crate::secret::{self, SecretError};
+use crate::spaces::{self, ResolveError, Sources, Space, Spaces, WebhookError};
+use crate::webhook::{RetryPolicy, http_client};
+
+/// What the handler needs, built once at start and kept across warm invocations.
+#[derive(Debug)]
+pub struct Deps {
+    /// The one HTTP client (connection pool) for every webhook.
+    pub client: reqwest::Client,
+    /// The chat service cards are posted to.
+    pub channel: GoogleChat,
+    /// Where cards go: one space, or the routing rules and their spaces.
+    pub spaces: Spaces,
+    /// Account names from configuration: they win.
+    pub aliases: StaticAliases,
+    /// Account names from AWS Organizations, when configured.
+    pub organizations: Option<Organizations>,
+    /// How cards look.
+    pub card: CardSettings,
+    /// How hard delivery tries.
+    pub retry: RetryPolicy,
+    /// Where delivered updates are remembered.
+    pub dedup: Store,
+    /// Whether backup-Region copies and later pages fold into one notification.
+    pub folding: Folding,
+}
+
+/// Why the Lambda cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    /// The default webhook's URL could not be had.
+    #[error("DELIBIRD_WEBHOOK_SECRET: {0}")]
+    Webhook(#[source] ResolveError),
+    /// The rules kept in SSM could not be read.
+    #[error("DELIBIRD_RULES: {0}")]
+    RulesText(#[source] SecretError),
+    /// The rules kept in SSM do not compile.
+    #[error("DELIBIRD_RULES: {origin}: {errors}")]
+    Rules {
+        /// Where the rules came from.
+        origin: String,
+        /// Every problem.
+        errors: RulesErrors,
+    },
+    /// Some webhook the rules name could not be had.
+    #[error("DELIBIRD_RULES: {0}")]
+    Webhooks(#[source] Problems<WebhookError>),
+    /// Something is kept in AWS and there is no AWS configuration to read it with.
+    #[error("{origin}: no AWS configuration to read it with")]
+    NoAws {
+        /// What could not be read.
+        origin: String,
+    },
+    /// Neither a webhook nor rules.
+    #[error("DELIBIRD_WEBHOOK_URL: required (or DELIBIRD_WEBHOOK_SECRET, or DELIBIRD_RULES)")]
+    NoWebhook,
+    /// The HTTP client could not be built.
+    #[error("cannot build the HTTP client")]
+    Client(#[source] reqwest::Error),
+}
+
+impl Deps {
+    /// Every card to `webhook` (paced at Chat's rate), with defaults for the rest: no aliases,
+    /// default cards and retries, an in-memory dedup store, folding on.
+    pub fn new(client: reqwest::Client, webhook: WebhookUrl) -> Self {
+        Self {
+            client,
+            channel: GoogleChat,
+            spaces: Spaces::one(Space::new(DEFAULT_WEBHOOK, webhook, CHAT_INTERVAL)),
+            aliases: StaticAliases::default(),
+            organizations: None,
+            card: CardSettings::default(),
+            retry: RetryPolicy::default(),
+            dedup: Store::Memory(MemoryStore::new()),
+            folding: Folding::default(),
+        }
+    }
+
+    /// What the Lambda (and the command line's `send` and `redrive`) run with. The AWS SDK is
+    /// configured from the environment — once, and only when something needs it: a webhook or
+    /// rules kept in SSM or Secrets Manager, a dedup table, Organizations lookups. `env` reads
+    /// the `env:` webhooks of the rules.
+    pub async fn start(config: Config, env: &(dyn Fn(&str) -> Option<String> + Sync)) -> Result<Self, StartError> {
+        let sdk = if needs_aws(&config) {
+            Some(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
+        } else {
+            None
+        };
+        Self::start_with(config, env, sdk.as_ref()).await
+    }
+
+    /// [`Deps::start`] with a given AWS configuration (tests point it at an emulator), or none.
+    pub async fn start_with(
+        config: Config,
+        env: &(dyn Fn(&str) -> Option<String> + Sync),
+        sdk: Option<&aws_config::SdkConfig>,
+    ) -> Result<Self, StartError> {
+        let channel = GoogleChat;
+        let sources = Sources { env, sdk, allow_loopback: config.allow_loopback };
+        let default = match &config.webhook {
+            None => None,
+            Some(kept) => Some(spaces::resolve(kept, &channel, sources).await.map_err(StartError::Webhook)?),
+        };
+        let rules = match &config.rules {
+            None => None,
+            Some(RulesConfig::Loaded(rules)) => Some(rules.clone()),
+            Some(RulesConfig::Ssm(name)) => Some(rules_from_ssm(name, &config, default.is_some(), sdk).await?),
+        };
+        let spaces = match (rules, default) {
+            (Some(rules), default) => {
+                let urls = spaces::resolve_all(&rules, default.as_ref(), &channel, sources)
+                    .await
+                    .map_err(StartError::Webhooks)?;
+                Spaces::routed(rules, &urls, config.webhook_interval).map_err(StartError::Webhooks)?
+            }
+            (None, Some(url)) => Spaces::one(Space::new(DEFAULT_WEBHOOK, url, config.webhook_interval)),
+            (None, None) => return Err(StartError::NoWebhook),
+        };
+        let dedup = match (&config.dedup_table, sdk) {
+            (Some(table), Some(sdk)) => Store::Dynamo(DynamoStore::new(sdk, table, config.dedup_ttl)),
+            _ => Store::Memory(MemoryStore::new()),
+        };
+        let organizations = match (&config.organizations, sdk) {
+            (Some(lookup), Some(sdk)) => {
+                Some(Organizations::new(sdk, lookup.role_arn.as_deref(), lookup.settings.clone()).await)
+            }
+            _ => None,
+        };
+        let client =
+            http_client(config.retry.request_timeout).map_err(|error| StartError::Client(error.without_url()))?;
+        Ok(Self {
+            client,
+            channel,
+            spaces,
+            aliases: config.aliases,
+            organizations,
+            card: config.card,
+            retry: config.retry,
+            dedup,
+            folding: config.folding,
+        })
+    }
+
+    /// The account directory: configured names first, then Organizations.
+    pub fn directory(&self) -> Layered<'_, StaticAliases, Organizations> {
+        Layered { first: &self.aliases, then: self.organizations.as_ref() }
+    }
+
+    /// Where cards go, for the start-up log line: each space's name and redacted URL, and the
+    /// rules. Never a token.
+    pub fn destinations(&self) -> String {
+        self.spaces.describe()
+    }
+}
+
+/// True when building the dependencies calls AWS.
+fn needs_aws(config: &Config) -> bool {
+    config.webhook.as_ref().is_some_and(Kept::is_aws)
+        || match &config.rules {
+            Some(RulesConfig::Ssm(_)) => true,
+            Some(RulesConfig::Loaded(rules)) => rules.needs_aws(),
+            None => false,
+        }
+        || config.dedup_table.is_some()
+        || config.organizations.is_some()
+}
+
+/// The rules file kept in an SSM parameter, read and compiled.
+async fn rules_from_ssm(
+    name: &str,
+    config: &Config,
+    default_webhook: bool,
+    sdk: Option<&aws_config::SdkConfig>,
+) -> Result<RuleSet, StartError> {
+    let origin = format!("SSM parameter {name}");
+    let Some(sdk) = sdk else { return Err(StartError::NoAws { origin }) };
+    let text = secret::ssm_text(name, sdk).await.map_err(StartError::RulesText)?;
+    let tags = config.organizations.as_ref().map_or(&[][..], |lookup| &lookup.settings.tag_keys[..]);
+    let context = RulesContext { default_webhook, account_tags: Some(tags) };
+    RuleSet::parse(&text, &context).map_err(|errors| StartError::Rules { origin, errors })
+}

@@ -1,0 +1,79 @@
+//! What happened to one record, in one vocabulary whether or not rules route: the record held no
+//! event, was a later page folded into page 1, was routed nowhere, or was sent to its spaces —
+//! and what happened at each.
+
+use crate::envelope::RecordError;
+use crate::health::ValidationErrors;
+use crate::webhook::{Delivery, DeliveryError};
+
+/// What happened to one record.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The record holds no event.
+    Unusable(RecordError),
+    /// A later page of a paginated event, folded into page 1's notification.
+    Folded,
+    /// Routed by rules to no space: no rule matched and unmatched events are dropped, or the
+    /// rules it matched (named here) have no webhooks.
+    Dropped {
+        /// The rules it matched.
+        rules: Vec<String>,
+    },
+    /// Sent to its spaces: what happened at each.
+    Sent {
+        /// The rules it matched, when rules route (none: it went to their default).
+        rules: Option<Vec<String>>,
+        /// What was wrong with the event, for a degraded card.
+        problems: Option<ValidationErrors>,
+        /// Each space's outcome, in the order the rules named them.
+        sent: Vec<Sent>,
+    },
+}
+
+/// What happened to a record at one space.
+#[derive(Debug)]
+pub struct Sent {
+    /// The space's name (`default` without rules).
+    pub space: String,
+    /// The outcome there.
+    pub posting: Posting,
+}
+
+/// The outcome of one card at one space.
+#[derive(Debug)]
+pub enum Posting {
+    /// The chat service accepted it.
+    Posted(Delivery),
+    /// This update was posted there already, or is being posted by another invocation.
+    Duplicate,
+    /// It could not be delivered.
+    Undelivered(DeliveryError),
+}
+
+impl Outcome {
+    /// True when the record needs another try (or the dead-letter queue): it holds no event, or
+    /// some space did not get its card.
+    pub fn is_failure(&self) -> bool {
+        match self {
+            Self::Unusable(_) => true,
+            Self::Sent { .. } => self.is_undelivered(),
+            Self::Folded | Self::Dropped { .. } => false,
+        }
+    }
+
+    /// True when some space did not get the record's card.
+    pub fn is_undelivered(&self) -> bool {
+        match self {
+            Self::Sent { sent, .. } => sent.iter().any(|s| matches!(s.posting, Posting::Undelivered(_))),
+            Self::Unusable(_) | Self::Folded | Self::Dropped { .. } => false,
+        }
+    }
+
+    /// What happened at each space it was sent to (none when it was not sent).
+    pub fn postings(&self) -> &[Sent] {
+        match self {
+            Self::Sent { sent, .. } => sent,
+            Self::Unusable(_) | Self::Folded | Self::Dropped { .. } => &[],
+        }
+    }
+}
