@@ -251,9 +251,10 @@ check_webhook_url() {
   query="&${BASH_REMATCH[1]}"
   [[ $query =~ \&key=[^\&]+ ]] || missing+=(key)
   [[ $query =~ \&token=[^\&]+ ]] || missing+=(token)
-  if [ ${#missing[@]} -gt 0 ]; then
-    problem "$label lacks the ${missing[*]// / and } query parameter$([ ${#missing[@]} -gt 1 ] && echo s): expected $expected"
-  fi
+  case "${missing[*]}" in
+    "key token") problem "$label lacks the key and token query parameters: expected $expected" ;;
+    ?*) problem "$label lacks the ${missing[*]} query parameter: expected $expected" ;;
+  esac
   [[ $url =~ $characters ]] || problem "$label holds characters no webhook URL has (quotes, spaces, backslashes)"
 }
 
