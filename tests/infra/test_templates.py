@@ -726,7 +726,7 @@ def test_the_forwarder_parks_what_it_cannot_put_in_its_own_encrypted_queue():
     resources = FORWARDER["Resources"]
     (target,) = resources["ForwardRule"]["Properties"]["Targets"]
     assert target["DeadLetterConfig"] == {"Arn": arn("DeadLetterQueue")}
-    assert target["RetryPolicy"] == {"MaximumRetryAttempts": 185, "MaximumEventAgeInSeconds": 86400}
+    assert "RetryPolicy" not in target, "EventBridge takes no RetryPolicy for an event-bus target"
     queue = resources["DeadLetterQueue"]
     assert queue["Type"] == "AWS::SQS::Queue"
     assert queue["Properties"]["SqsManagedSseEnabled"] is True
