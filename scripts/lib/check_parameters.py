@@ -4,7 +4,8 @@
 
 Reads NUL-separated Name=value items on stdin (stdin, so that no secret among them is ever in an
 argument list) and prints one line per problem, "Name<TAB>problem": a name the template does not
-have, or a value outside the parameter's AllowedPattern, AllowedValues, MinValue or MaxValue,
+have, or a value outside the parameter's MaxLength, AllowedPattern, AllowedValues, MinValue or
+MaxValue,
 as CloudFormation would refuse it (only later, after the image is pushed). A NoEcho value is
 never repeated. The standard library only: the template's Parameters block is read as the
 templates write it (two-space names, four-space fields), not with a YAML library.
@@ -34,6 +35,8 @@ def scalar(value):
 
 def problems(fields, value):
     shown = "the value" if fields.get("NoEcho") == "true" else repr(value)
+    if "MaxLength" in fields and len(value) > int(fields["MaxLength"]):
+        yield f"{shown} is longer than {fields['MaxLength']} characters"
     if "AllowedPattern" in fields:
         pattern = scalar(fields["AllowedPattern"])
         if not re.fullmatch(pattern, value):

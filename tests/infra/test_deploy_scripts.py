@@ -403,6 +403,28 @@ def test_deploy_collector_stores_the_rules_under_another_name_when_asked(tripwir
     assert collector_deploy(result)[1]["RulesParameterName"] == "/ops/delibird-rules"
 
 
+def test_deploy_collector_turns_rules_off_and_refuses_a_rules_parameter_without_rules(tripwire):
+    off = collector(tripwire, "--organization-id", ORGANIZATION, "--no-rules", mode="--dry-run-existing")
+    _, overrides = collector_deploy(off)
+    assert (overrides["RulesParameterName"], overrides["RulesVersion"]) == ("", "")
+    assert "aws ssm put-parameter" not in commands(off)
+    alone = collector(tripwire, "--organization-id", ORGANIZATION, "--rules-parameter", "/x/rules", mode="--dry-run-existing", ok=False)
+    assert "error: --rules-parameter /x/rules: give the rules to store there with --rules-file" in alone.stderr
+    long = collector(tripwire, "--organization-id", ORGANIZATION, "--rules-file", "/dev/null", "--rules-parameter", "/" + "r" * 100, mode="--dry-run-existing", ok=False)
+    assert f"error: --rules-parameter (RulesParameterName): '/{'r' * 100}' is longer than 100 characters" in long.stderr
+
+
+def test_deploy_collector_records_many_webhook_versions_within_the_description(tripwire, tmp_path):
+    names = [f"space-number-{n}" for n in range(12)]
+    env = {f"DELIBIRD_RULE_WEBHOOK_SPACE_NUMBER_{n}": ONCALL for n in range(12)}
+    args = [word for name in names for word in ("--rule-webhook", name)]
+    result = collector(tripwire, "--organization-id", ORGANIZATION, *args, env=env, mode="--dry-run-existing")
+    recorded = collector_deploy(result)[1]["RulesVersion"]
+    assert len(recorded) <= 120
+    assert re.fullmatch(r"space-number-0@NEW_VERSION digest:[0-9a-f]{12}", recorded), recorded
+    assert re.fullmatch(load("collector.yaml")["Parameters"]["RulesVersion"]["AllowedPattern"], recorded)
+
+
 def test_deploy_collector_refuses_rules_that_hold_a_url_or_name_an_unreadable_webhook(tripwire, tmp_path):
     rules = tmp_path / "rules.toml"
     rules.write_text(RULES.replace('"ssm:/delibird/webhooks/oncall"', '"https://chat.googleapis.com/v1/spaces/C/messages?key=k&token=RULES-TOKEN"'))
@@ -833,7 +855,7 @@ def test_a_command_without_a_region_says_so(tripwire):
 
 # Programs the deployment commands start besides aws and docker; each is wrapped to record its
 # arguments before it runs the real one.
-PROGRAMS = ["python3", "git", "sed", "tr", "grep", "wc", "cat", "mktemp", "rm", "tail", "head", "dirname", "basename", "date", "hostname", "sleep", "env"]
+PROGRAMS = ["python3", "git", "sed", "tr", "grep", "wc", "cat", "mktemp", "rm", "tail", "head", "cut", "sha256sum", "dirname", "basename", "date", "hostname", "sleep", "env"]
 
 STAND_IN = r'''#!{python}
 """A stand-in AWS CLI: records its arguments, environment and the files file:// arguments name,
