@@ -20,7 +20,8 @@ class _Loader(yaml.SafeLoader):
 
 
 def _tag(loader, suffix, node):
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    # !Ref and !Condition are the two short tags whose long form has no Fn:: prefix.
+    name = suffix if suffix in ("Ref", "Condition") else f"Fn::{suffix}"
     if isinstance(node, yaml.ScalarNode):
         value = loader.construct_scalar(node)
         if suffix == "GetAtt":
@@ -44,30 +45,48 @@ def load(name_or_path):
 
 
 # Parameter defaults flipped so that every conditional resource exists in some variant: checkov
-# evaluates conditions with the defaults and skips resources whose condition is false.
+# evaluates conditions with the defaults and skips resources whose condition is false. The
+# defaults (queue mode, the table, ticks, no webhook yet) are the base template's.
 VARIANTS = {
-    "collector-queue-org-feed-lookup.yaml": {
-        "DeliveryMode": "queue",
+    "collector-direct-org-feed-lookup.yaml": {
+        "WebhookUrl": "https://chat.googleapis.com/v1/spaces/AAAA/messages?key=k&token=t",
+        "DeliveryMode": "direct",
         "OrganizationFeed": "enabled",
+        "OrganizationId": "o-aaaaaaaaaa,o-bbbbbbbbbb,o-cccccccccc,o-dddddddddd,o-eeeeeeeeee",
         "AccountLookup": "organizations",
         "AccountAliases": '{"111122223333": "payments-prod"}',
+        "AccountTags": "Owner,Team",
+        "SeverityCriticalKeywords": "BREACH, RANSOM",
+        "SeverityHighKeywords": "OUTAGE",
+        "SeverityWarningKeywords": "MAINTENANCE",
         "AlarmTopicArn": "arn:aws:sns:eu-west-1:111122223333:alarms",
     },
-    "collector-given-secret-lookup-role.yaml": {
+    "collector-given-secret-lookup-roles.yaml": {
         "WebhookSecretArn": "arn:aws:secretsmanager:eu-west-1:111122223333:secret:chat-AbCdEf",
         "WebhookSecretKeyArn": "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab",
         "AccountLookup": "organizations",
-        "AccountLookupRoleArn": "arn:aws:iam::444455556666:role/delibird-account-lookup",
+        "AccountLookupRoleArn": "arn:aws:iam::444455556666:role/delibird-account-lookup,arn:aws:iam::777788889999:role/delibird-account-lookup",
         "Deduplication": "disabled",
+    },
+    "collector-rules-only.yaml": {
+        "RulesParameterName": "/delibird/rules",
+        "RulesVersion": "rules@3 oncall@1",
+        "Rollup": "disabled",
+        "AccountOuPath": "disabled",
     },
 }
 
 
 def variant_text(text, defaults):
-    """The template text with these parameters' Default lines replaced (each must exist once)."""
+    """The template text with these parameters' Default lines replaced, or added after the Type
+    line of a parameter that has none (each parameter must exist once)."""
     for name, value in defaults.items():
+        quoted = yaml.safe_dump(value, default_style='"').strip()
         pattern = re.compile(rf"(\n  {name}:\n(?:    .*\n)*?    Default: ).*\n")
-        text, count = pattern.subn(lambda m: m.group(1) + yaml.safe_dump(value, default_style='"').strip() + "\n", text)
+        text, count = pattern.subn(lambda m: m.group(1) + quoted + "\n", text)
+        if count == 0:
+            pattern = re.compile(rf"(\n  {name}:\n    Type: .*\n)")
+            text, count = pattern.subn(lambda m: m.group(1) + "    Default: " + quoted + "\n", text)
         if count != 1:
             raise ValueError(f"parameter {name}: found {count} Default lines")
     return text

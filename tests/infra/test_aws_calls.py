@@ -3,19 +3,23 @@ one the CLI accepts (option names, shorthand syntax, types — checked against t
 models, then stopped at an endpoint that does not answer), and the commands that moto emulates
 run for real against it, twice, to show they converge. Run by scripts/check-infra (pytest)."""
 
+import atexit
 import json
 import os
 import pathlib
+import re
 import shlex
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 
 import pytest
 
 from cfn import ROOT
-from test_deploy_scripts import ACCOUNT, BUS, IMAGE, REGION, WEBHOOK
+from test_deploy_scripts import ACCOUNT, BUS, IMAGE, ONCALL, OPTIONS, ORGANIZATION, REGION, RULES, WEBHOOK
 
 AWS_BIN = pathlib.Path(sys.executable).parent
 DEAD_ENDPOINT = "http://127.0.0.1:9"
@@ -30,22 +34,36 @@ def clean_environment(**extra):
     return environment
 
 
-def dry_run(script, *args, env=None):
+# The files the printed calls read (file://NAME, shown above the call by a dry run) are written
+# here, their secrets a real-looking webhook, so the CLI reads them as it would for real.
+FILES = pathlib.Path(tempfile.mkdtemp(prefix="delibird-cli-files-"))
+atexit.register(shutil.rmtree, FILES, ignore_errors=True)
+(FILES / "rules.toml").write_text(RULES)
+
+
+def dry_run(script, *args, env=None, stdin=""):
     environment = clean_environment(**(env or {}))
     result = subprocess.run(
-        [str(ROOT / "scripts" / script), *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+        [str(ROOT / "scripts" / script), *args], cwd=ROOT, env=environment, input=stdin, capture_output=True, text=True, timeout=60
     )
     assert result.returncode == 0, result.stderr
-    return [line.split(" | ")[0] for line in result.stdout.splitlines() if line.startswith("aws ")]
+    lines = []
+    for line in result.stdout.splitlines():
+        match = re.fullmatch(r"# (\S+) \(a file only you can read, removed afterwards\): (.*)", line)
+        if match:
+            (FILES / match.group(1)).write_text(match.group(2).replace("****", "https://chat.googleapis.com/v1/spaces/A/messages?key=k&token=t"))
+        elif line.startswith("aws "):
+            lines.append(re.sub(r"file://([\w.-]+)( |$)", lambda m: f"file://{FILES / m.group(1)}{m.group(2)}", line.split(" | ")[0]))
+    return lines
 
 
 def every_printed_call():
     base = ("--region", REGION, "--account", ACCOUNT)
     forwarders = ("--collector-bus-arn", BUS, "--organizational-units", "ou-ab12-cdef3456", "--regions", "us-east-1,eu-west-1")
+    every_option = [word for name, (_, value) in OPTIONS.items() for word in (name, value)]
     lines = []
     for mode in ("--dry-run", "--dry-run-existing"):
         lines += dry_run("push-image", mode, *base, "--tag", "t1")
-        lines += dry_run("roll-image", mode, *base, "--tag", "t1")
         lines += dry_run(
             "deploy-collector",
             mode,
@@ -53,14 +71,20 @@ def every_printed_call():
             REGION,
             "--image-uri",
             IMAGE,
-            "--delivery-mode",
-            "queue",
-            "--account-lookup",
-            "organizations",
-            env={"DELIBIRD_WEBHOOK_URL": WEBHOOK},
+            "--organization-id",
+            ORGANIZATION,
+            "--rules-file",
+            str(FILES / "rules.toml"),
+            "--rule-webhook",
+            "oncall",
+            *every_option,
+            env={"DELIBIRD_WEBHOOK_URL": WEBHOOK, "DELIBIRD_RULE_WEBHOOK_ONCALL": ONCALL},
         )
+        lines += dry_run("deploy-collector", mode, "--region", REGION, "--image-uri", IMAGE, env={"DELIBIRD_WEBHOOK_URL": WEBHOOK})
         lines += dry_run("deploy-forwarders", mode, "--region", REGION, *forwarders, "--call-as", "DELEGATED_ADMIN")
         lines += dry_run("send-test-event", mode, *base)
+    # roll-image to a tag the repository has (one it lacks is built only from its own commit).
+    lines += dry_run("roll-image", "--dry-run-existing", *base, "--tag", "t1")
     return sorted(set(lines))
 
 
@@ -69,7 +93,8 @@ CALLS = every_printed_call()
 
 @pytest.mark.parametrize("line", CALLS, ids=[" ".join(shlex.split(line)[1:3]) for line in CALLS])
 def test_the_aws_cli_accepts_every_printed_call(line):
-    words = shlex.split(line.replace("****", "https://chat.googleapis.com/v1/spaces/A/messages"))
+    words = shlex.split(line)
+    assert "****" not in line, "secrets travel in files, never in a printed argument"
     result = subprocess.run(
         [str(AWS_BIN / "aws"), *words[1:], "--cli-connect-timeout", "1"],
         cwd=ROOT,
@@ -79,6 +104,31 @@ def test_the_aws_cli_accepts_every_printed_call(line):
         timeout=60,
     )
     assert "Could not connect to the endpoint URL" in result.stderr, f"the AWS CLI refused:\n{line}\n{result.stderr}"
+
+
+def test_the_cli_reads_the_stack_parameters_from_the_file():
+    """The pinned CLI (awscli 1.46.2) takes --parameter-overrides file:// holding a JSON list of
+    Name=value: the form deploy-collector writes. (It parses the file before it calls AWS.)"""
+    deploys = [line for line in CALLS if line.startswith("aws cloudformation deploy") and "parameters.json" in line]
+    assert deploys, "no collector deploy among the printed calls"
+    deploy = deploys[0]
+    assert json.loads((FILES / "parameters.json").read_text())[0] == "ProjectCode=delibird"
+    broken = FILES / "broken.json"
+    broken.write_text('["ProjectCode"]')
+    result = subprocess.run(
+        [str(AWS_BIN / "aws"), *shlex.split(deploy)[1:], "--cli-connect-timeout", "1"],
+        cwd=ROOT,
+        env=clean_environment(AWS_ENDPOINT_URL=DEAD_ENDPOINT),
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Could not connect to the endpoint URL" in result.stderr, result.stderr
+    words = [w if not w.startswith("file://") else f"file://{broken}" for w in shlex.split(deploy)[1:]]
+    result = subprocess.run(
+        [str(AWS_BIN / "aws"), *words, "--cli-connect-timeout", "1"], cwd=ROOT, env=clean_environment(AWS_ENDPOINT_URL=DEAD_ENDPOINT), capture_output=True, text=True, timeout=60
+    )
+    assert "Could not connect" not in result.stderr and "ProjectCode" in result.stderr, "a malformed file is refused before any call"
 
 
 # --- For real, against moto.
