@@ -656,6 +656,8 @@ def test_the_organization_feed_rule_follows_the_parameter(collectors):
             # Turned on: created. Turned off: left, MOTO_DEVIATIONS["update-keeps-false-condition"].
             assert name in collector.steps[1]["created"]
             assert collector.steps[1]["created"][name]["PhysicalResourceId"] in on_default_bus
+            # Its target was the stack's topic (now the rule's tap: DELIVERY_STAND_INS).
+            assert collector.taps[name]["topic"] == collector.last["outputs"]["TopicArn"]
 
 
 def test_the_deployed_function_is_configured_as_the_template_says_where_moto_keeps_it(collectors):
