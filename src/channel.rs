@@ -33,8 +33,9 @@ pub trait Channel: Send + Sync {
     /// `card` as the body of a post, within the service's limits however much the card holds.
     fn encode(&self, card: &Card) -> Vec<u8>;
 
-    /// The URL a body is posted to (the webhook's, with the options threads need).
-    fn request_url(&self, webhook: &WebhookUrl) -> Url;
+    /// The URL a body is posted to: the webhook's, with the options threads need and
+    /// `request_id`, which makes a repeat of the same post return the message it created.
+    fn request_url(&self, webhook: &WebhookUrl, request_id: &str) -> Url;
 
     /// What an accepted post's answer names.
     fn accepted(&self, answer: &str) -> Accepted;

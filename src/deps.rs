@@ -37,6 +37,9 @@ pub struct Deps {
     pub dedup: Store,
     /// Whether backup-Region copies and later pages fold into one notification.
     pub folding: Folding,
+    /// The function's name when running in Lambda (`AWS_LAMBDA_FUNCTION_NAME`): each invocation
+    /// then writes its metrics (Embedded Metric Format) in its summary line.
+    pub metrics: Option<String>,
 }
 
 /// Why the Lambda cannot start.
@@ -87,6 +90,7 @@ impl Deps {
             retry: RetryPolicy::default(),
             dedup: Store::Memory(MemoryStore::new()),
             folding: Folding::default(),
+            metrics: None,
         }
     }
 
@@ -130,8 +134,13 @@ impl Deps {
             (None, Some(url)) => Spaces::one(Space::new(DEFAULT_WEBHOOK, url, config.webhook_interval)),
             (None, None) => return Err(StartError::NoWebhook),
         };
+        let metrics = env("AWS_LAMBDA_FUNCTION_NAME").filter(|name| !name.is_empty());
         let dedup = match (&config.dedup_table, sdk) {
-            (Some(table), Some(sdk)) => Store::Dynamo(DynamoStore::new(sdk, table, config.dedup_ttl)),
+            (Some(table), Some(sdk)) => {
+                let store = DynamoStore::new(sdk, table, config.dedup_ttl);
+                check_table(&store, metrics.as_deref()).await;
+                Store::Dynamo(store)
+            }
             _ => Store::Memory(MemoryStore::new()),
         };
         let organizations = match (&config.organizations, sdk) {
@@ -152,6 +161,7 @@ impl Deps {
             retry: config.retry,
             dedup,
             folding: config.folding,
+            metrics,
         })
     }
 
@@ -164,6 +174,21 @@ impl Deps {
     /// rules. Never a token.
     pub fn destinations(&self) -> String {
         self.spaces.describe()
+    }
+}
+
+/// Checks the dedup table at start. A table that is missing or cannot be read is an ERROR naming
+/// it and the AWS error, and the `StoreUnavailable` metric the collector's alarm watches: cards are
+/// still posted (availability over deduplication), but somebody must fix the table.
+async fn check_table(store: &DynamoStore, function: Option<&str>) {
+    let Err(error) = store.check().await else { return };
+    tracing::error!(
+        table = store.table(),
+        error = crate::logging::chain(&error),
+        "dedup table unavailable: cards are posted without deduplication until it is fixed"
+    );
+    if let Some(function) = function {
+        println!("{}", crate::handler::metrics::store_unavailable_at_start(function));
     }
 }
 

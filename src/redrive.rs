@@ -11,7 +11,7 @@ use aws_sdk_sqs::Client;
 
 use crate::deps::Deps;
 use crate::envelope;
-use crate::handler::{Outcome, deadline_of, process, summarise};
+use crate::handler::{Invocation, Outcome, run, summarise};
 
 /// What a redrive did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -68,8 +68,8 @@ pub async fn redrive(
             let body = message.body.unwrap_or_default();
             let outcomes = match envelope::parse(body.as_bytes()) {
                 Ok(records) => {
-                    let deadline = deadline_of(&lambda_runtime::Context::default());
-                    futures::future::join_all(records.iter().map(|record| process(record, deps, deadline))).await
+                    let invocation = Invocation::of(&lambda_runtime::Context::default(), deps.retry.deadline_margin);
+                    run(&records, deps, &invocation).await.0
                 }
                 Err(error) => {
                     tracing::error!(message_id = message.message_id.as_deref().unwrap_or(""), error = %error, "message holds no event; left in the queue");

@@ -10,7 +10,8 @@ use either::Either;
 use serde_json::Value;
 
 use crate::channel::Channel;
-use crate::dedup::Notification;
+use crate::dedup::ThreadId;
+use crate::fingerprint::fnv1a;
 use crate::kept::{Kept, WebhookUrl, WebhookUrlError};
 use crate::problems::Problems;
 use crate::rules::{DEFAULT_WEBHOOK, RuleSet, Unmatched};
@@ -36,11 +37,18 @@ impl Space {
         Self { name: name.into(), url, pacer: Pacer::new(interval) }
     }
 
-    /// The update as remembered for this space: `key@name#fingerprint`, so that an event routed
-    /// to several spaces is posted once in each. The default space keeps the ids it had without
-    /// rules, so turning rules on does not post anything there again.
-    pub fn notification(&self, notification: &Notification) -> Notification {
-        if self.name == DEFAULT_WEBHOOK { notification.clone() } else { notification.at(&self.name) }
+    /// A thread of this space, for the store: an event routed to several spaces is posted once
+    /// in each. The default space is named `default` with or without rules, so turning rules on
+    /// does not post anything there again.
+    pub fn thread(&self, key: &str) -> ThreadId {
+        ThreadId { space: self.name.clone(), key: key.to_owned() }
+    }
+
+    /// The key of the space's shared send slots: a hash of the webhook's path, which names the
+    /// chat space (never its query, which holds the token), so that two names for one space share
+    /// its rate.
+    pub fn pace_key(&self) -> String {
+        format!("{:016x}", fnv1a(self.url.url().path().as_bytes()))
     }
 }
 

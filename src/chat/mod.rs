@@ -38,6 +38,11 @@ pub const CHAT_INTERVAL: Duration = Duration::from_millis(1_100);
 /// new thread every time).
 const REPLY_OPTION: (&str, &str) = ("messageReplyOption", "REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD");
 
+/// `spaces.messages.create`'s idempotency parameter: "Specifying an existing request ID returns
+/// the message created with that ID instead of creating a new message" (Chat API reference). Google
+/// documents it for the Chat API; that incoming webhooks honour it too could not be checked here.
+const REQUEST_ID: &str = "requestId";
+
 /// The Google Chat channel.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct GoogleChat;
@@ -110,15 +115,19 @@ impl Channel for GoogleChat {
         render_body(card).body
     }
 
-    fn request_url(&self, webhook: &WebhookUrl) -> Url {
+    fn request_url(&self, webhook: &WebhookUrl, request_id: &str) -> Url {
         let mut url = webhook.url().clone();
         let kept: Vec<(String, String)> = webhook
             .url()
             .query_pairs()
-            .filter(|(name, _)| name != REPLY_OPTION.0)
+            .filter(|(name, _)| name != REPLY_OPTION.0 && name != REQUEST_ID)
             .map(|(n, v)| (n.into_owned(), v.into_owned()))
             .collect();
-        url.query_pairs_mut().clear().extend_pairs(kept).append_pair(REPLY_OPTION.0, REPLY_OPTION.1);
+        url.query_pairs_mut()
+            .clear()
+            .extend_pairs(kept)
+            .append_pair(REPLY_OPTION.0, REPLY_OPTION.1)
+            .append_pair(REQUEST_ID, request_id);
         url
     }
 
@@ -138,10 +147,11 @@ mod tests {
     const GOOGLE: &str = "https://chat.googleapis.com/v1/spaces/AAAA/messages?key=KEY123&token=SECRET-TOKEN";
 
     #[test]
-    fn request_url_asks_for_threads_once() {
-        let url = webhook(&format!("{GOOGLE}&messageReplyOption=REPLY_MESSAGE_OR_FAIL"), false).unwrap();
-        let query = GoogleChat.request_url(&url).query().unwrap().to_owned();
+    fn request_url_asks_for_threads_once_and_carries_the_request_id() {
+        let url = webhook(&format!("{GOOGLE}&messageReplyOption=REPLY_MESSAGE_OR_FAIL&requestId=old"), false).unwrap();
+        let query = GoogleChat.request_url(&url, "delibird-00ff").query().unwrap().to_owned();
         assert_eq!(query.matches("messageReplyOption").count(), 1);
-        assert!(query.ends_with("messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD"));
+        assert_eq!(query.matches("requestId").count(), 1);
+        assert!(query.ends_with("messageReplyOption=REPLY_MESSAGE_FALLBACK_TO_NEW_THREAD&requestId=delibird-00ff"));
     }
 }

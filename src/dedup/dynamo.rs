@@ -1,17 +1,25 @@
-//! The dedup store in DynamoDB: one item per notification update, claimed with a conditional
-//! write, so of any number of racing invocations exactly one posts.
+//! The dedup store in DynamoDB: one item per thread of a space, leased with a conditional update
+//! (of any number of racing invocations exactly one holds a thread at a time), and one item per
+//! space for the send slots every container shares.
 //!
-//! Table: partition key `id` (S). Items: `id` = `key#fingerprint`, `state` = `pending` |
-//! `delivered`, `lease_until` (epoch seconds: a pending claim older than that may be taken over,
-//! so a crashed invocation never blocks an update for good), `expires_at` (epoch seconds; enable
-//! the table's TTL on it).
+//! Table: partition key `id` (S), TTL on `expires_at` (epoch seconds); the collector template's
+//! `by-kind` index (`kind`, `id`) lists the threads. Items:
+//! - `thread#<space>#<thread key>`: `kind` = `thread`, `posted` (N: messages posted to the
+//!   thread), `members` (M: member → {`fp` S, `up` N when known}), and while leased `holder` (S)
+//!   and `lease_until` (N, epoch milliseconds);
+//! - `pace#<space>`: `next_slot` (N, epoch milliseconds): the next free send slot of the space.
 
+use std::collections::{BTreeMap, HashMap};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::Client;
-use aws_sdk_dynamodb::types::AttributeValue;
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
-use super::{Claim, DedupStore, Notification, StoreError};
+use super::{DedupStore, Lease, Seen, StoreError, ThreadId, ThreadState};
+
+/// Attempts at a send slot before giving up on the shared pacing (the caller then paces alone).
+const SLOT_ATTEMPTS: usize = 8;
 
 /// A DynamoDB table used as the dedup store.
 #[derive(Debug, Clone)]
@@ -21,8 +29,16 @@ pub struct DynamoStore {
     ttl: Duration,
 }
 
-fn epoch(at: SystemTime) -> String {
-    at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()).to_string()
+fn millis(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH).map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+}
+
+fn seconds(at: SystemTime) -> u64 {
+    at.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+fn number(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
 }
 
 fn failed(operation: &'static str, error: impl std::error::Error + Send + Sync + 'static) -> StoreError {
@@ -30,7 +46,7 @@ fn failed(operation: &'static str, error: impl std::error::Error + Send + Sync +
 }
 
 impl DynamoStore {
-    /// The store in `table`, keeping delivered updates for `ttl`.
+    /// The store in `table`, remembering a thread for `ttl` after its last update.
     pub fn new(sdk: &aws_config::SdkConfig, table: impl Into<String>, ttl: Duration) -> Self {
         Self { client: Client::new(sdk), table: table.into(), ttl }
     }
@@ -39,77 +55,187 @@ impl DynamoStore {
     pub fn table(&self) -> &str {
         &self.table
     }
+
+    /// Checks that the table exists and can be read (`DescribeTable`): at start, so that a
+    /// missing table or a missing permission is seen then, not at the first event.
+    pub async fn check(&self) -> Result<(), StoreError> {
+        self.client
+            .describe_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .map_err(|error| failed("DescribeTable", error.into_service_error()))?;
+        Ok(())
+    }
+}
+
+/// A thread's state as its item holds it.
+fn state_of(item: &HashMap<String, AttributeValue>) -> ThreadState {
+    let posted = item.get("posted").and_then(|n| n.as_n().ok()).and_then(|n| n.parse().ok()).unwrap_or(0);
+    let members = item
+        .get("members")
+        .and_then(|m| m.as_m().ok())
+        .map(|members| {
+            members
+                .iter()
+                .filter_map(|(member, seen)| {
+                    let seen = seen.as_m().ok()?;
+                    let fingerprint = seen.get("fp")?.as_s().ok()?.clone();
+                    let updated = seen.get("up").and_then(|n| n.as_n().ok()).and_then(|n| n.parse().ok());
+                    Some((member.clone(), Seen { fingerprint, updated }))
+                })
+                .collect::<BTreeMap<_, _>>()
+        })
+        .unwrap_or_default();
+    ThreadState { posted, members }
+}
+
+/// The `members` attribute of a state.
+fn members_of(state: &ThreadState) -> AttributeValue {
+    let members = state
+        .members
+        .iter()
+        .map(|(member, seen)| {
+            let mut entry = HashMap::from([("fp".to_owned(), AttributeValue::S(seen.fingerprint.clone()))]);
+            if let Some(updated) = seen.updated {
+                entry.insert("up".to_owned(), number(updated));
+            }
+            (member.clone(), AttributeValue::M(entry))
+        })
+        .collect();
+    AttributeValue::M(members)
 }
 
 impl DedupStore for DynamoStore {
-    async fn claim(&self, notification: &Notification, now: SystemTime, lease: Duration) -> Result<Claim, StoreError> {
-        let put = self
+    async fn lease(
+        &self,
+        thread: &ThreadId,
+        holder: &str,
+        until: SystemTime,
+        now: SystemTime,
+    ) -> Result<Lease, StoreError> {
+        let leased = self
             .client
-            .put_item()
-            .table_name(&self.table)
-            .item("id", AttributeValue::S(notification.id()))
-            .item("key", AttributeValue::S(notification.key.clone()))
-            .item("state", AttributeValue::S("pending".into()))
-            .item("lease_until", AttributeValue::N(epoch(now + lease)))
-            .item("expires_at", AttributeValue::N(epoch(now + self.ttl)))
-            .condition_expression("attribute_not_exists(id) OR (#state = :pending AND lease_until < :now)")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":pending", AttributeValue::S("pending".into()))
-            .expression_attribute_values(":now", AttributeValue::N(epoch(now)))
-            .send()
-            .await;
-        match put {
-            Ok(_) => Ok(Claim::Claimed),
-            Err(error) => {
-                let error = error.into_service_error();
-                if !error.is_conditional_check_failed_exception() {
-                    return Err(failed("PutItem", error));
-                }
-                let item = self
-                    .client
-                    .get_item()
-                    .table_name(&self.table)
-                    .key("id", AttributeValue::S(notification.id()))
-                    .consistent_read(true)
-                    .send()
-                    .await
-                    .map_err(|error| failed("GetItem", error.into_service_error()))?;
-                let state = item.item.as_ref().and_then(|item| item.get("state")).and_then(|s| s.as_s().ok());
-                Ok(if state.is_some_and(|s| s == "delivered") { Claim::Delivered } else { Claim::InFlight })
-            }
-        }
-    }
-
-    async fn confirm(&self, notification: &Notification, now: SystemTime) -> Result<(), StoreError> {
-        self.client
             .update_item()
             .table_name(&self.table)
-            .key("id", AttributeValue::S(notification.id()))
-            .update_expression("SET #state = :delivered, expires_at = :expires")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":delivered", AttributeValue::S("delivered".into()))
-            .expression_attribute_values(":expires", AttributeValue::N(epoch(now + self.ttl)))
-            .send()
-            .await
-            .map_err(|error| failed("UpdateItem", error.into_service_error()))?;
-        Ok(())
-    }
-
-    async fn release(&self, notification: &Notification) -> Result<(), StoreError> {
-        let deleted = self
-            .client
-            .delete_item()
-            .table_name(&self.table)
-            .key("id", AttributeValue::S(notification.id()))
-            .condition_expression("#state = :pending")
-            .expression_attribute_names("#state", "state")
-            .expression_attribute_values(":pending", AttributeValue::S("pending".into()))
+            .key("id", AttributeValue::S(thread.id()))
+            .update_expression("SET holder = :me, lease_until = :until, kind = :kind, expires_at = if_not_exists(expires_at, :expires)")
+            .condition_expression("attribute_not_exists(holder) OR lease_until < :now OR holder = :me")
+            .expression_attribute_values(":me", AttributeValue::S(holder.to_owned()))
+            .expression_attribute_values(":until", number(millis(until)))
+            .expression_attribute_values(":now", number(millis(now)))
+            .expression_attribute_values(":kind", AttributeValue::S("thread".into()))
+            .expression_attribute_values(":expires", number(seconds(now + self.ttl)))
+            .return_values(ReturnValue::AllNew)
             .send()
             .await;
-        match deleted.map_err(aws_sdk_dynamodb::error::SdkError::into_service_error) {
-            Ok(_) => Ok(()),
-            Err(error) if error.is_conditional_check_failed_exception() => Ok(()),
-            Err(error) => Err(failed("DeleteItem", error)),
+        match leased.map_err(SdkError::into_service_error) {
+            Ok(answer) => Ok(Lease::Held(answer.attributes.as_ref().map(state_of).unwrap_or_default())),
+            Err(error) if error.is_conditional_check_failed_exception() => Ok(Lease::Busy),
+            Err(error) => Err(failed("UpdateItem", error)),
         }
     }
+
+    async fn commit(
+        &self,
+        thread: &ThreadId,
+        holder: &str,
+        state: &ThreadState,
+        now: SystemTime,
+    ) -> Result<(), StoreError> {
+        let committed = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("id", AttributeValue::S(thread.id()))
+            .update_expression(
+                "SET posted = :posted, members = :members, expires_at = :expires REMOVE holder, lease_until",
+            )
+            .condition_expression("holder = :me")
+            .expression_attribute_values(":me", AttributeValue::S(holder.to_owned()))
+            .expression_attribute_values(":posted", number(state.posted))
+            .expression_attribute_values(":members", members_of(state))
+            .expression_attribute_values(":expires", number(seconds(now + self.ttl)))
+            .send()
+            .await;
+        match committed.map_err(SdkError::into_service_error) {
+            Ok(_) => Ok(()),
+            Err(error) if error.is_conditional_check_failed_exception() => {
+                Err(failed("UpdateItem", LeaseLost(thread.id())))
+            }
+            Err(error) => Err(failed("UpdateItem", error)),
+        }
+    }
+
+    async fn release(&self, thread: &ThreadId, holder: &str) -> Result<(), StoreError> {
+        let released = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("id", AttributeValue::S(thread.id()))
+            .update_expression("REMOVE holder, lease_until")
+            .condition_expression("holder = :me")
+            .expression_attribute_values(":me", AttributeValue::S(holder.to_owned()))
+            .send()
+            .await;
+        match released.map_err(SdkError::into_service_error) {
+            Ok(_) => Ok(()),
+            // Taken over already: nothing of ours to give back.
+            Err(error) if error.is_conditional_check_failed_exception() => Ok(()),
+            Err(error) => Err(failed("UpdateItem", error)),
+        }
+    }
+
+    async fn slot(&self, pace: &str, interval: Duration, now: SystemTime) -> Result<SystemTime, StoreError> {
+        let id = AttributeValue::S(format!("pace#{pace}"));
+        let step = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX);
+        let mut guess = millis(now);
+        for _ in 0..SLOT_ATTEMPTS {
+            let taken = self
+                .client
+                .update_item()
+                .table_name(&self.table)
+                .key("id", id.clone())
+                .update_expression("SET next_slot = :after, expires_at = :expires")
+                .condition_expression("attribute_not_exists(next_slot) OR next_slot <= :slot")
+                .expression_attribute_values(":slot", number(guess))
+                .expression_attribute_values(":after", number(guess.saturating_add(step)))
+                .expression_attribute_values(":expires", number(seconds(now) + 86_400))
+                .send()
+                .await;
+            match taken.map_err(SdkError::into_service_error) {
+                Ok(_) => return Ok(UNIX_EPOCH + Duration::from_millis(guess)),
+                Err(error) if error.is_conditional_check_failed_exception() => {}
+                Err(error) => return Err(failed("UpdateItem", error)),
+            }
+            let item = self
+                .client
+                .get_item()
+                .table_name(&self.table)
+                .key("id", id.clone())
+                .consistent_read(true)
+                .send()
+                .await
+                .map_err(|error| failed("GetItem", error.into_service_error()))?;
+            let next = item
+                .item
+                .as_ref()
+                .and_then(|item| item.get("next_slot"))
+                .and_then(|n| n.as_n().ok())
+                .and_then(|n| n.parse::<u64>().ok())
+                .unwrap_or(guess);
+            guess = next.max(millis(SystemTime::now()));
+        }
+        Err(failed("UpdateItem", Contended(pace.to_owned())))
+    }
 }
+
+/// A commit whose lease had been taken over (it ran out): the state is not written.
+#[derive(Debug, thiserror::Error)]
+#[error("the lease on {0} ran out and was taken over before the commit")]
+struct LeaseLost(String);
+
+/// Every attempt at a send slot met another container's.
+#[derive(Debug, thiserror::Error)]
+#[error("every attempt at a send slot of {0} met another container's")]
+struct Contended(String);

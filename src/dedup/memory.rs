@@ -1,22 +1,23 @@
 //! The dedup store kept in memory: for the command line, tests, and a Lambda with no table
-//! (where it deduplicates within one warm container only).
+//! (where it remembers within one warm container only).
 
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
-use super::{Claim, DedupStore, Notification, StoreError};
+use super::{DedupStore, Lease, StoreError, ThreadId, ThreadState};
 
-#[derive(Debug, Clone, Copy)]
-enum State {
-    Pending { lease_until: SystemTime },
-    Delivered,
+#[derive(Debug, Default)]
+struct Entry {
+    state: ThreadState,
+    holder: Option<(String, SystemTime)>,
 }
 
-/// A map of notification update → state, behind a mutex.
+/// Threads' states and the spaces' next send slots, behind a mutex.
 #[derive(Debug, Default)]
 pub struct MemoryStore {
-    entries: Mutex<HashMap<String, State>>,
+    threads: Mutex<HashMap<ThreadId, Entry>>,
+    slots: Mutex<HashMap<String, SystemTime>>,
 }
 
 impl MemoryStore {
@@ -25,35 +26,59 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, State>> {
-        self.entries.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    fn threads(&self) -> std::sync::MutexGuard<'_, HashMap<ThreadId, Entry>> {
+        self.threads.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
     }
 }
 
 impl DedupStore for MemoryStore {
-    async fn claim(&self, notification: &Notification, now: SystemTime, lease: Duration) -> Result<Claim, StoreError> {
-        let mut entries = self.entries();
-        let id = notification.id();
-        match entries.get(&id) {
-            Some(State::Delivered) => Ok(Claim::Delivered),
-            Some(State::Pending { lease_until }) if *lease_until > now => Ok(Claim::InFlight),
-            Some(State::Pending { .. }) | None => {
-                entries.insert(id, State::Pending { lease_until: now + lease });
-                Ok(Claim::Claimed)
+    async fn lease(
+        &self,
+        thread: &ThreadId,
+        holder: &str,
+        until: SystemTime,
+        now: SystemTime,
+    ) -> Result<Lease, StoreError> {
+        let mut threads = self.threads();
+        let entry = threads.entry(thread.clone()).or_default();
+        match &entry.holder {
+            Some((other, lease_until)) if other != holder && *lease_until > now => Ok(Lease::Busy),
+            _ => {
+                entry.holder = Some((holder.to_owned(), until));
+                Ok(Lease::Held(entry.state.clone()))
             }
         }
     }
 
-    async fn confirm(&self, notification: &Notification, _now: SystemTime) -> Result<(), StoreError> {
-        self.entries().insert(notification.id(), State::Delivered);
+    async fn commit(
+        &self,
+        thread: &ThreadId,
+        holder: &str,
+        state: &ThreadState,
+        _now: SystemTime,
+    ) -> Result<(), StoreError> {
+        let mut threads = self.threads();
+        let entry = threads.entry(thread.clone()).or_default();
+        if entry.holder.as_ref().is_none_or(|(other, _)| other == holder) {
+            entry.state = state.clone();
+            entry.holder = None;
+        }
         Ok(())
     }
 
-    async fn release(&self, notification: &Notification) -> Result<(), StoreError> {
-        let mut entries = self.entries();
-        if matches!(entries.get(&notification.id()), Some(State::Pending { .. })) {
-            entries.remove(&notification.id());
+    async fn release(&self, thread: &ThreadId, holder: &str) -> Result<(), StoreError> {
+        if let Some(entry) = self.threads().get_mut(thread)
+            && entry.holder.as_ref().is_some_and(|(other, _)| other == holder)
+        {
+            entry.holder = None;
         }
         Ok(())
+    }
+
+    async fn slot(&self, pace: &str, interval: Duration, now: SystemTime) -> Result<SystemTime, StoreError> {
+        let mut slots = self.slots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let next = slots.get(pace).copied().map_or(now, |next| next.max(now));
+        slots.insert(pace.to_owned(), next + interval);
+        Ok(next)
     }
 }

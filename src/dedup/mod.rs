@@ -1,16 +1,22 @@
-//! Nothing twice: each update of each notification is posted once, however many copies arrive
-//! (one per member account for public events, backup-Region copies, pages, and the at-least-once
-//! repeats of EventBridge, SNS, SQS and Lambda).
+//! Nothing lost, nothing twice: what each space's threads have been told, so that each update of
+//! each notification is posted once however many copies arrive (one per member account for
+//! public events, backup-Region copies, pages, and the at-least-once repeats of EventBridge, SNS,
+//! SQS and Lambda), and so that an update is posted when — and only when — it differs from what
+//! its thread last said.
 //!
-//! Protocol, per record: [`identify`] the update; [`DedupStore::claim`] it (exactly one caller
-//! wins); post; then [`DedupStore::confirm`] on success or [`DedupStore::release`] on failure, so
-//! the retry of a failed post is not mistaken for a duplicate. A claim whose holder died expires
-//! after its lease and can be taken over.
+//! Protocol, per thread of a space: [`DedupStore::lease`] it (one invocation at a time; the
+//! lease ends with the deadline of the invocation that took it, plus [`LEASE_MARGIN`], so a
+//! holder that died never blocks the thread for long, and never makes a later copy look posted);
+//! compare each copy with the [`ThreadState`] the lease returns; post what is new; then
+//! [`DedupStore::commit`] the new state (which also gives the lease back), or
+//! [`DedupStore::release`] after a failed post. A release that fails is healed by the lease
+//! running out. [`DedupStore::slot`] hands out send slots for a space shared by every container.
 
 mod dynamo;
 mod memory;
 mod notification;
 
+use std::collections::BTreeMap;
 use std::future::Future;
 use std::time::{Duration, SystemTime};
 
@@ -18,19 +24,52 @@ pub use dynamo::DynamoStore;
 pub use memory::MemoryStore;
 pub use notification::{Folding, Identity, Notification, identify};
 
-/// How long a claim holds before another invocation may take the update over: longer than any
-/// Lambda invocation (15 minutes at most).
-pub const CLAIM_LEASE: Duration = Duration::from_secs(16 * 60);
+/// How long after the deadline of the invocation that took it a lease still holds: room for the
+/// clocks of two containers to disagree.
+pub const LEASE_MARGIN: Duration = Duration::from_secs(10);
 
-/// The answer to a claim.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Claim {
-    /// This caller holds the update: post it.
-    Claimed,
-    /// The update was posted already: a duplicate.
-    Delivered,
-    /// Another caller is posting it now; if that fails, its own retry posts it.
-    InFlight,
+/// One thread of one space: where every update of one notification is posted.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ThreadId {
+    /// The space's name (`default` without rules).
+    pub space: String,
+    /// The thread key (`health/<eventArn>`, `health/<eventArn>/<account>`).
+    pub key: String,
+}
+
+impl ThreadId {
+    /// The store's id of the thread.
+    pub fn id(&self) -> String {
+        format!("thread#{}#{}", self.space, self.key)
+    }
+}
+
+/// What a member of a thread last had posted about it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Seen {
+    /// The content posted, as a stable hash.
+    pub fingerprint: String,
+    /// Its `lastUpdatedTime`, in seconds since the epoch, when it had one.
+    pub updated: Option<i64>,
+}
+
+/// What the store remembers about a thread.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ThreadState {
+    /// Messages posted to the thread so far.
+    pub posted: u32,
+    /// What each member (`*` for a thread about one subject, an account in a roll-up) last had
+    /// posted about it.
+    pub members: BTreeMap<String, Seen>,
+}
+
+/// The answer to a lease.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Lease {
+    /// This invocation holds the thread until the lease ends: post, then commit or release.
+    Held(ThreadState),
+    /// Another invocation that is still running holds it.
+    Busy,
 }
 
 /// A store operation that failed.
@@ -44,25 +83,38 @@ pub struct StoreError {
     pub source: Box<dyn std::error::Error + Send + Sync>,
 }
 
-/// Where delivered updates are remembered.
+/// Where what each thread was told is remembered.
 pub trait DedupStore: Send + Sync {
-    /// Claims `notification` for posting.
-    fn claim(
+    /// Takes `thread` for `holder` until `until` (its invocation's deadline plus
+    /// [`LEASE_MARGIN`]), unless another holder's lease is still running at `now`.
+    fn lease(
         &self,
-        notification: &Notification,
+        thread: &ThreadId,
+        holder: &str,
+        until: SystemTime,
         now: SystemTime,
-        lease: Duration,
-    ) -> impl Future<Output = Result<Claim, StoreError>> + Send;
+    ) -> impl Future<Output = Result<Lease, StoreError>> + Send;
 
-    /// Records that the claimed update was posted.
-    fn confirm(
+    /// Records what the thread now says and gives the lease back (only if `holder` still holds it).
+    fn commit(
         &self,
-        notification: &Notification,
+        thread: &ThreadId,
+        holder: &str,
+        state: &ThreadState,
         now: SystemTime,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
-    /// Gives a claim back after a failed post, so a retry can post.
-    fn release(&self, notification: &Notification) -> impl Future<Output = Result<(), StoreError>> + Send;
+    /// Gives the lease back without changing what the thread says.
+    fn release(&self, thread: &ThreadId, holder: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// The next send slot of the space `pace` (at least `interval` after the last one handed out,
+    /// to any container), from `now`.
+    fn slot(
+        &self,
+        pace: &str,
+        interval: Duration,
+        now: SystemTime,
+    ) -> impl Future<Output = Result<SystemTime, StoreError>> + Send;
 }
 
 /// The store delibird runs with: a DynamoDB table when configured, else memory.
@@ -74,25 +126,51 @@ pub enum Store {
     Dynamo(DynamoStore),
 }
 
+impl Store {
+    /// True when the store is shared by every container (a table), so that pacing goes through it.
+    pub fn is_shared(&self) -> bool {
+        matches!(self, Self::Dynamo(_))
+    }
+}
+
 impl DedupStore for Store {
-    async fn claim(&self, notification: &Notification, now: SystemTime, lease: Duration) -> Result<Claim, StoreError> {
+    async fn lease(
+        &self,
+        thread: &ThreadId,
+        holder: &str,
+        until: SystemTime,
+        now: SystemTime,
+    ) -> Result<Lease, StoreError> {
         match self {
-            Self::Memory(store) => store.claim(notification, now, lease).await,
-            Self::Dynamo(store) => store.claim(notification, now, lease).await,
+            Self::Memory(store) => store.lease(thread, holder, until, now).await,
+            Self::Dynamo(store) => store.lease(thread, holder, until, now).await,
         }
     }
 
-    async fn confirm(&self, notification: &Notification, now: SystemTime) -> Result<(), StoreError> {
+    async fn commit(
+        &self,
+        thread: &ThreadId,
+        holder: &str,
+        state: &ThreadState,
+        now: SystemTime,
+    ) -> Result<(), StoreError> {
         match self {
-            Self::Memory(store) => store.confirm(notification, now).await,
-            Self::Dynamo(store) => store.confirm(notification, now).await,
+            Self::Memory(store) => store.commit(thread, holder, state, now).await,
+            Self::Dynamo(store) => store.commit(thread, holder, state, now).await,
         }
     }
 
-    async fn release(&self, notification: &Notification) -> Result<(), StoreError> {
+    async fn release(&self, thread: &ThreadId, holder: &str) -> Result<(), StoreError> {
         match self {
-            Self::Memory(store) => store.release(notification).await,
-            Self::Dynamo(store) => store.release(notification).await,
+            Self::Memory(store) => store.release(thread, holder).await,
+            Self::Dynamo(store) => store.release(thread, holder).await,
+        }
+    }
+
+    async fn slot(&self, pace: &str, interval: Duration, now: SystemTime) -> Result<SystemTime, StoreError> {
+        match self {
+            Self::Memory(store) => store.slot(pace, interval, now).await,
+            Self::Dynamo(store) => store.slot(pace, interval, now).await,
         }
     }
 }

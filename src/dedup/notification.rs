@@ -1,11 +1,13 @@
 //! Which notification an event copy belongs to, and which update of it.
 //!
-//! The **key** names the notification: `health/<eventArn>` for public events (one for the whole
+//! The **thread** names the notification: `health/<eventArn>` for public events (one for the whole
 //! organization, however many member accounts forwarded a copy) and `health/<eventArn>/<account>`
-//! for the rest — the thread key. The **fingerprint** names the update: a stable hash of what a
-//! reader would see change (status, descriptions, affected entities and their statuses, the
-//! affected account of non-public events, end time). `lastUpdatedTime`, the delivering Region and
-//! the backup flag are left out, so repeats and backup-Region copies fold into one notification.
+//! for the rest — the thread key. The **member** is who in the thread the copy speaks for (`*`: the
+//! thread's one subject). The **fingerprint** names the update: a stable hash of what a reader
+//! would see change (status, descriptions, affected entities and their statuses, the affected
+//! account of non-public events, end time). `lastUpdatedTime`, the delivering Region and the
+//! backup flag are left out, so repeats and backup-Region copies fold into one notification;
+//! `lastUpdatedTime` is kept beside it, so that a late copy of an older update is recognised.
 //! Pure, no I/O.
 
 use std::fmt::Write as _;
@@ -14,25 +16,30 @@ use crate::card::thread_key;
 use crate::fingerprint::fnv1a;
 use crate::health::{HealthEvent, Scope};
 
-/// One update of one notification: what the dedup store records.
+/// The member of a thread about one subject.
+pub const ONLY_MEMBER: &str = "*";
+
+/// One update of one notification: what the dedup store compares with what the thread said.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Notification {
-    /// The notification (and its thread).
-    pub key: String,
+    /// The notification's thread key.
+    pub thread: String,
+    /// Who in the thread this copy speaks for ([`ONLY_MEMBER`] for a thread about one subject).
+    pub member: String,
     /// The update's content, as a stable hash.
     pub fingerprint: String,
+    /// The update's `lastUpdatedTime`, in seconds since the epoch, when it could be read.
+    pub updated: Option<i64>,
 }
 
 impl Notification {
-    /// The store's id for this update: `key#fingerprint`.
+    /// The update, for logs: `thread#fingerprint` (`thread#member#fingerprint` in a roll-up).
     pub fn id(&self) -> String {
-        format!("{}#{}", self.key, self.fingerprint)
-    }
-
-    /// The same update at the webhook named `webhook`: `key@webhook`, so that an event routed to
-    /// several spaces is posted once in each, and a retry reposts in none.
-    pub fn at(&self, webhook: &str) -> Self {
-        Self { key: format!("{}@{webhook}", self.key), fingerprint: self.fingerprint.clone() }
+        if self.member == ONLY_MEMBER {
+            format!("{}#{}", self.thread, self.fingerprint)
+        } else {
+            format!("{}#{}#{}", self.thread, self.member, self.fingerprint)
+        }
     }
 }
 
@@ -72,7 +79,12 @@ pub fn identify(event: &HealthEvent, folding: Folding) -> Identity {
     if let Some(page) = event.page.filter(|page| page.number > 1) {
         let _ = write!(key, "#page{}", page.number);
     }
-    Identity::Post(Notification { key, fingerprint: format!("{:016x}", fnv1a(content(event).as_bytes())) })
+    Identity::Post(Notification {
+        thread: key,
+        member: ONLY_MEMBER.to_owned(),
+        fingerprint: format!("{:016x}", fnv1a(content(event).as_bytes())),
+        updated: event.last_updated.as_ref().and_then(|time| time.at()).map(|at| at.timestamp()),
+    })
 }
 
 /// The text whose hash is the fingerprint: one field per line, lists sorted.
@@ -139,16 +151,18 @@ mod tests {
     fn an_account_specific_event_is_one_notification_per_account() {
         let a = post(&event("ACCOUNT_SPECIFIC", "111122223333", &[]), Folding::default());
         let b = post(&event("ACCOUNT_SPECIFIC", "444455556666", &[]), Folding::default());
-        assert_ne!(a.key, b.key);
+        assert_ne!(a.thread, b.thread);
     }
 
     #[test]
     fn a_new_last_updated_time_alone_is_not_a_new_update() {
         let later = [("lastUpdatedTime", json!("Fri, 27 Jan 2023 08:00:00 GMT"))];
-        assert_eq!(
+        let (first, second) = (
             post(&event("PUBLIC", "111122223333", &[]), Folding::default()),
-            post(&event("PUBLIC", "111122223333", &later), Folding::default())
+            post(&event("PUBLIC", "111122223333", &later), Folding::default()),
         );
+        assert_eq!((&first.thread, &first.fingerprint), (&second.thread, &second.fingerprint));
+        assert_eq!(second.updated.unwrap() - first.updated.unwrap(), 2 * 3600 - 2 * 60 - 51, "kept beside it");
     }
 
     #[test]
@@ -161,7 +175,7 @@ mod tests {
             ("endTime", json!("Fri, 27 Jan 2023 09:00:00 GMT")),
         ] {
             let changed = post(&event("PUBLIC", "111122223333", std::slice::from_ref(&change)), Folding::default());
-            assert_eq!(changed.key, base.key, "{change:?}");
+            assert_eq!(changed.thread, base.thread, "{change:?}");
             assert_ne!(changed.fingerprint, base.fingerprint, "{change:?}");
         }
     }
@@ -180,6 +194,6 @@ mod tests {
         let page2 = event("ACCOUNT_SPECIFIC", "111122223333", &[("page", json!("2")), ("totalPages", json!("3"))]);
         assert_eq!(identify(&page2, Folding::default()), Identity::FoldedPage);
         let apart = Folding { later_pages: false, ..Folding::default() };
-        assert!(post(&page2, apart).key.ends_with("#page2"));
+        assert!(post(&page2, apart).thread.ends_with("#page2"));
     }
 }

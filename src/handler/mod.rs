@@ -14,24 +14,140 @@
 //! spaces. An event that fails validation is posted as a degraded card and is not a failure; an
 //! event the rules route nowhere is dropped, logged, and not a failure.
 
+pub mod metrics;
 mod outcome;
 mod record;
+mod thread;
 
+use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse};
+use futures::StreamExt;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use serde::Serialize;
 use serde_json::Value;
 use tokio::time::Instant;
 
 use crate::deps::Deps;
-use crate::envelope::{self, EnvelopeError, Transport};
+use crate::envelope::{self, EnvelopeError, Record, Transport};
+pub use metrics::Metrics;
 pub use outcome::{Outcome, Posting, Sent};
-pub use record::process;
+use record::{Prepared, Routed, prepare};
+use thread::Group;
 
 /// Time allowed when the invocation has no deadline (a `Context::default()` in tests and the CLI).
 pub const DEFAULT_BUDGET: Duration = Duration::from_secs(60);
+
+/// Threads posted to at once: each holds its lease and waits its space's turn, so this bounds the
+/// store calls and the requests in flight (and the memory a 10,000-record batch takes).
+const THREADS_IN_FLIGHT: usize = 16;
+
+/// Records validated and routed at once.
+const RECORDS_IN_FLIGHT: usize = 64;
+
+/// No thread is started this close to the deadline's margin: one post (its lease, a slot, a
+/// request, a commit) must fit in what is left; the rest are left for a retry.
+const START_BEFORE_STOP: Duration = Duration::from_secs(5);
+
+/// One invocation: who it is (the holder of the leases it takes) and when it must have answered.
+#[derive(Debug, Clone)]
+pub struct Invocation {
+    /// The lease holder: the Lambda request id (a retry of an asynchronous invocation keeps it,
+    /// and may take its own dead attempt's leases at once), or a random one when there is none.
+    pub holder: String,
+    /// The invocation's deadline.
+    pub deadline: Instant,
+    /// The same deadline on the wall clock, for leases other containers read.
+    pub deadline_at: SystemTime,
+    /// When everything must have stopped, so that the invocation can still answer.
+    pub stop: Instant,
+    /// The last moment a thread is started.
+    pub stop_starting: Instant,
+}
+
+impl Invocation {
+    /// The invocation of `context`, stopping `margin` before its deadline (or
+    /// [`DEFAULT_BUDGET`] from now when it has none).
+    pub fn of(context: &Context, margin: Duration) -> Self {
+        let deadline = deadline_of(context);
+        let deadline_at = SystemTime::now() + deadline.saturating_duration_since(Instant::now());
+        let stop = deadline.checked_sub(margin).unwrap_or(deadline);
+        let stop_starting = stop.checked_sub(START_BEFORE_STOP).unwrap_or(stop);
+        let holder = if context.request_id.is_empty() {
+            format!("local-{:016x}", fastrand::u64(..))
+        } else {
+            context.request_id.clone()
+        };
+        Self { holder, deadline, deadline_at, stop, stop_starting }
+    }
+}
+
+/// Every record of an invocation through the pipeline: validated and routed, then each thread's
+/// copies posted together. One outcome per record, in order, each logged as one line, and what
+/// the invocation's metrics count.
+pub async fn run(records: &[Record], deps: &Deps, invocation: &Invocation) -> (Vec<Outcome>, Metrics) {
+    // The futures are made before they are streamed: a stream of a closure's futures is not
+    // `Send` for every lifetime (rust-lang/rust#102211), and the Lambda runtime needs it to be.
+    let preparing: Vec<_> = records.iter().map(|record| prepare(record, deps)).collect();
+    let prepared: Vec<Prepared<'_>> = futures::stream::iter(preparing).buffered(RECORDS_IN_FLIGHT).collect().await;
+    let mut outcomes: Vec<Option<Outcome>> = Vec::with_capacity(prepared.len());
+    let mut routed: Vec<Option<Routed<'_>>> = Vec::with_capacity(prepared.len());
+    for prepared in prepared {
+        let (outcome, record) = match prepared {
+            Prepared::Done(outcome) => (Some(outcome), None),
+            Prepared::Routed(record) => (None, Some(*record)),
+        };
+        outcomes.push(outcome);
+        routed.push(record);
+    }
+
+    // One group per thread of each space, in the order the spaces were first named.
+    let mut groups: Vec<Group<'_>> = Vec::new();
+    let mut index_of: BTreeMap<crate::dedup::ThreadId, usize> = BTreeMap::new();
+    for (index, record) in routed.iter().enumerate() {
+        let Some(record) = record else { continue };
+        for space in &record.spaces {
+            let thread = space.thread(&record.notification.thread);
+            let at = *index_of.entry(thread.clone()).or_insert_with(|| {
+                groups.push(Group { space, thread, copies: Vec::new() });
+                groups.len() - 1
+            });
+            groups[at].copies.push(index);
+        }
+    }
+    let posting: Vec<_> = groups.into_iter().map(|group| thread::post(group, &routed, deps, invocation)).collect();
+    let posted: Vec<thread::Posted> =
+        futures::stream::iter(posting).buffer_unordered(THREADS_IN_FLIGHT).collect().await;
+
+    let mut metrics = Metrics::default();
+    let mut postings: Vec<Vec<Sent>> = routed.iter().map(|_| Vec::new()).collect();
+    for thread in posted {
+        metrics.store_unavailable += thread.store_errors;
+        metrics.latency_ms.extend(thread.latencies);
+        for (index, posting) in thread.postings {
+            postings[index].push(Sent { space: thread.space.clone(), posting });
+        }
+    }
+    let outcomes: Vec<Outcome> = outcomes
+        .into_iter()
+        .zip(routed)
+        .zip(postings)
+        .map(|((done, record), mut sent)| match (done, record) {
+            (Some(outcome), _) => outcome,
+            (None, Some(record)) => {
+                // In the order the rules named the spaces.
+                sent.sort_by_key(|s| record.spaces.iter().position(|space| space.name == s.space));
+                let outcome = Outcome::Sent { rules: record.rules.clone(), problems: record.problems.clone(), sent };
+                record::log(&record, &outcome);
+                outcome
+            }
+            (None, None) => Outcome::Sent { rules: None, problems: None, sent },
+        })
+        .collect();
+    metrics.count(&outcomes);
+    (outcomes, metrics)
+}
 
 /// Counts of what an invocation did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
@@ -75,7 +191,8 @@ pub enum HandlerError {
     Envelope(#[from] EnvelopeError),
     /// Some records were not events, or their cards were not delivered.
     #[error(
-        "{failed} of {records} records failed ({unusable} not an event, {undelivered} not delivered); see the per-record log lines"
+        "{failed} of {records} records failed ({unusable} not an event, {undelivered} not delivered{}); see the per-record log lines",
+        if *rejected > 0 { format!(", {rejected} refused by a webhook that was deleted or revoked") } else { String::new() }
     )]
     Records {
         /// Records in the invocation.
@@ -84,42 +201,54 @@ pub enum HandlerError {
         failed: usize,
         /// Of those, records holding no event.
         unusable: usize,
-        /// Of those, cards not delivered.
+        /// Of those, cards not delivered (or left for a retry).
         undelivered: usize,
+        /// Of those, cards a webhook refused as deleted or revoked (401, 403, 404).
+        rejected: usize,
     },
 }
 
 impl From<HandlerError> for Diagnostic {
-    /// Stable `errorType`s for alarms and metric filters.
+    /// Stable `errorType`s for alarms and metric filters: `delibird.NoEvent` (the input holds no
+    /// record), `delibird.NotAnEvent` (records that hold no event), `delibird.WebhookRejected` (a
+    /// webhook deleted or revoked: replace it), `delibird.DeliveryFailed` (anything a retry may
+    /// fix).
     fn from(error: HandlerError) -> Self {
         let error_type = match &error {
             HandlerError::Envelope(_) => "delibird.NoEvent",
             HandlerError::Records { undelivered: 0, .. } => "delibird.NotAnEvent",
+            HandlerError::Records { rejected: 1.., .. } => "delibird.WebhookRejected",
             HandlerError::Records { .. } => "delibird.DeliveryFailed",
         };
         Diagnostic { error_type: error_type.to_owned(), error_message: error.to_string() }
     }
 }
 
-/// Handles one invocation: any envelope delibird accepts, every record concurrently.
+/// Handles one invocation: any envelope delibird accepts, every record through [`run`].
 pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Response, HandlerError> {
-    let deadline = deadline_of(&event.context);
+    let invocation = Invocation::of(&event.context, deps.retry.deadline_margin);
+    let request_id = &event.context.request_id;
     let records = envelope::parse_value(&event.payload).inspect_err(|error| {
-        tracing::error!(request_id = %event.context.request_id, error = %error, "invocation holds no record");
+        tracing::error!(request_id = %request_id, error = %error, "invocation holds no record");
     })?;
-    let outcomes = futures::future::join_all(records.iter().map(|record| process(record, deps, deadline))).await;
+    let (outcomes, metrics) = run(&records, deps, &invocation).await;
     let summary = summarise(&outcomes);
-    tracing::info!(
-        request_id = %event.context.request_id,
-        records = summary.records,
-        posted = summary.posted,
-        degraded = summary.degraded,
-        duplicates = summary.duplicates,
-        folded = summary.folded,
-        failed = summary.failed,
-        dropped = summary.dropped,
-        "invocation done"
-    );
+    match &deps.metrics {
+        // One JSON line on stdout that CloudWatch reads as metrics (Embedded Metric Format) and
+        // people read as the invocation's summary.
+        Some(function) => metrics.emit(function, request_id, &summary),
+        None => tracing::info!(
+            request_id = %request_id,
+            records = summary.records,
+            posted = summary.posted,
+            degraded = summary.degraded,
+            duplicates = summary.duplicates,
+            folded = summary.folded,
+            failed = summary.failed,
+            dropped = summary.dropped,
+            "invocation done"
+        ),
+    }
     if records.iter().all(|record| record.transport == Transport::Sqs) {
         let mut failed_ids: Vec<String> = records
             .iter()
@@ -146,6 +275,9 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Response, 
             failed: summary.failed,
             unusable: count(|o| matches!(o, Outcome::Unusable(_))),
             undelivered: count(Outcome::is_undelivered),
+            rejected: count(|o| {
+                o.postings().iter().any(|s| matches!(&s.posting, Posting::Undelivered(e) if e.is_rejected_webhook()))
+            }),
         });
     }
     Ok(Response::Summary(summary))
@@ -166,7 +298,7 @@ pub fn summarise(outcomes: &[Outcome]) -> Summary {
                             summary.degraded += usize::from(problems.is_some());
                         }
                         Posting::Duplicate => summary.duplicates += 1,
-                        Posting::Undelivered(_) => {}
+                        Posting::Undelivered(_) | Posting::Held | Posting::Postponed => {}
                     }
                 }
             }

@@ -44,10 +44,26 @@ pub struct Sent {
 pub enum Posting {
     /// The chat service accepted it.
     Posted(Delivery),
-    /// This update was posted there already, or is being posted by another invocation.
+    /// The thread there says this already (or this is a late copy of an older update).
     Duplicate,
     /// It could not be delivered.
     Undelivered(DeliveryError),
+    /// Another invocation that is still running holds the thread: left for a retry, which will
+    /// find out whether that one posted it.
+    Held,
+    /// Not started: the invocation's deadline was near, or an earlier update of its thread could
+    /// not be delivered. Left for a retry.
+    Postponed,
+}
+
+impl Posting {
+    /// True when the record must be tried again for this space.
+    pub fn is_failure(&self) -> bool {
+        match self {
+            Self::Undelivered(_) | Self::Held | Self::Postponed => true,
+            Self::Posted(_) | Self::Duplicate => false,
+        }
+    }
 }
 
 impl Outcome {
@@ -64,7 +80,7 @@ impl Outcome {
     /// True when some space did not get the record's card.
     pub fn is_undelivered(&self) -> bool {
         match self {
-            Self::Sent { sent, .. } => sent.iter().any(|s| matches!(s.posting, Posting::Undelivered(_))),
+            Self::Sent { sent, .. } => sent.iter().any(|s| s.posting.is_failure()),
             Self::Unusable(_) | Self::Folded | Self::Dropped { .. } => false,
         }
     }

@@ -1,47 +1,79 @@
-//! One record through the pipeline — the one path every record takes, whether or not rules
-//! route: validate (or salvage, for a degraded card) → identify the notification update → find
-//! its spaces (routing rules read the event's view; without rules, the one space) → claim it in
-//! each space's dedup record (a duplicate stops there) → enrich → render once → deliver to each
-//! space, concurrently, paced to its rate → confirm each claim, or release it when delivery
-//! failed. One JSON log line per record.
+//! One record made ready for its spaces — the first half of the one path every record takes,
+//! whether or not rules route: validate (or salvage, for a degraded card) → identify the
+//! notification update → find its spaces (routing rules read the event's view; without rules, the
+//! one space). The second half ([`super::thread`]) posts each thread's records together. And the
+//! record's one log line, once both halves are done.
 
-use std::time::SystemTime;
+use serde_json::Value;
+use tokio::sync::OnceCell;
 
-use tokio::time::Instant;
-
-use super::outcome::{Outcome, Posting, Sent};
+use super::outcome::{Outcome, Posting};
 use crate::accounts::{EnrichedEvent, enrich};
-use crate::card;
-use crate::channel::Channel;
-use crate::dedup::{CLAIM_LEASE, Claim, DedupStore, Identity, Notification, Store, identify};
+use crate::dedup::{Identity, Notification, identify};
 use crate::deps::Deps;
 use crate::envelope::Record;
-use crate::health::{self, Checked};
+use crate::health::{self, Checked, HealthEvent, ValidationErrors};
 use crate::logging::chain;
 use crate::rules;
 use crate::spaces::Space;
-use crate::webhook::deliver;
 
 /// Validation errors a log line lists (with the count of the rest), and about how many characters
 /// it gives them: the card and the dead-letter queue keep the event itself.
 const LOGGED_ERRORS: usize = 20;
 const LOGGED_ERRORS_CHARS: usize = 2_000;
 
-/// Where a record is, for its log line.
-struct At<'a> {
-    location: String,
-    message_id: &'a str,
+/// A record on its way: done already, or routed to its spaces.
+pub(crate) enum Prepared<'a> {
+    /// Nothing to post: no event, a later page, or routed nowhere.
+    Done(Outcome),
+    /// To post in each of its spaces.
+    Routed(Box<Routed<'a>>),
 }
 
-/// One record through the pipeline, logged as one line.
-pub async fn process(record: &Record, deps: &Deps, deadline: Instant) -> Outcome {
-    let at = At { location: record.location.to_string(), message_id: record.message_id.as_deref().unwrap_or("") };
-    let (location, message_id) = (at.location.as_str(), at.message_id);
+/// A record the rules (or the one default space) sent somewhere.
+pub(crate) struct Routed<'a> {
+    /// Where the record is, for its log line.
+    pub location: String,
+    /// The transport's message id, for its log line.
+    pub message_id: String,
+    /// The event as validated or salvaged.
+    pub event: HealthEvent,
+    /// The event with account names, looked up at most once (before routing when a rule reads
+    /// them, else only when a card is rendered).
+    pub enriched: OnceCell<EnrichedEvent>,
+    /// What was wrong with the event, for a degraded card.
+    pub problems: Option<ValidationErrors>,
+    /// The rules it matched, when rules route.
+    pub rules: Option<Vec<String>>,
+    /// Whether no rule matched, when rules route.
+    pub unmatched: Option<bool>,
+    /// Which update of which notification it is.
+    pub notification: Notification,
+    /// The spaces it goes to, each once, in the order the rules named them.
+    pub spaces: Vec<&'a Space>,
+}
+
+impl Routed<'_> {
+    /// The event with account names, looked up now if it was not yet.
+    pub async fn enriched(&self, deps: &Deps) -> &EnrichedEvent {
+        self.enriched
+            .get_or_init(|| async {
+                let directory = deps.directory();
+                enrich(self.event.clone(), &directory).await
+            })
+            .await
+    }
+}
+
+/// Validates, identifies and routes one record.
+pub(crate) async fn prepare<'a>(record: &Record, deps: &'a Deps) -> Prepared<'a> {
+    let location = record.location.to_string();
+    let message_id = record.message_id.clone().unwrap_or_default();
     let raw = match &record.event {
         Ok(raw) => raw,
         Err(error) => {
             tracing::error!(location, message_id, outcome = "not_an_event", error = %error, "record failed");
-            return Outcome::Unusable(error.clone());
+            return Prepared::Done(Outcome::Unusable(error.clone()));
         }
     };
     let Checked { event, problems } = health::check(raw);
@@ -50,105 +82,50 @@ pub async fn process(record: &Record, deps: &Deps, deadline: Instant) -> Outcome
         Identity::FoldedPage => {
             let page = event.page.map(|p| p.number).unwrap_or_default();
             tracing::info!(location, message_id, outcome = "folded_page", event_arn = %event.arn, page, "record folded");
-            return Outcome::Folded;
+            return Prepared::Done(Outcome::Folded);
         }
     };
-    // The account is looked up before routing only when a rule reads it; else after the claims,
-    // so that duplicates cost no lookup.
-    let looked_up = deps.spaces.reads_accounts();
-    let enriched = if looked_up { enrich(event, &deps.directory()).await } else { EnrichedEvent::bare(event) };
-    let route = deps.spaces.route(|| rules::view(raw, &enriched, problems.is_some(), &deps.card));
+    // The account is looked up before routing only when a rule reads it; else only for a card
+    // that is posted, so that duplicates cost no lookup.
+    let enriched = OnceCell::new();
+    if deps.spaces.reads_accounts() {
+        let _ = enriched.set(enrich(event.clone(), &deps.directory()).await);
+    }
+    let route = deps.spaces.route(|| view(raw, &event, enriched.get(), problems.is_some(), deps));
     let rules = route.rules.as_ref().map(|names| names.iter().map(|name| (*name).to_owned()).collect::<Vec<_>>());
     let unmatched = rules.is_some().then_some(route.unmatched);
-    let named = Named { arn: enriched.event.arn.to_string(), type_code: enriched.event.type_code.clone() };
     if route.spaces.is_empty() {
         tracing::info!(
-            location, message_id, outcome = "dropped", event_arn = named.arn, event_type = named.type_code,
+            location, message_id, outcome = "dropped", event_arn = %event.arn, event_type = %event.type_code,
             notification = %notification.id(), rules = rules.as_deref().map(|r| r.join(",")), unmatched,
             "record dropped"
         );
-        return Outcome::Dropped { rules: rules.unwrap_or_default() };
+        return Prepared::Done(Outcome::Dropped { rules: rules.unwrap_or_default() });
     }
-
-    let claims = claim(&route.spaces, &notification, &deps.dedup, &at).await;
-    let postings: Vec<Posting> = if claims.iter().all(|(_, _, claimed)| claimed.is_none()) {
-        claims.iter().map(|_| Posting::Duplicate).collect()
-    } else {
-        let enriched = if looked_up { enriched } else { enrich(enriched.event, &deps.directory()).await };
-        let card = card::render(&enriched, problems.as_ref(), &deps.card);
-        let body = deps.channel.encode(&card);
-        let body = &body;
-        futures::future::join_all(claims.iter().map(|(space, notification, claimed)| async move {
-            let Some(claimed) = claimed else { return Posting::Duplicate };
-            let result =
-                deliver(&deps.client, &deps.channel, &space.url, body, &deps.retry, &space.pacer, deadline).await;
-            if *claimed {
-                settle(&deps.dedup, notification, result.is_ok()).await;
-            }
-            match result {
-                Ok(delivery) => Posting::Posted(delivery),
-                Err(error) => Posting::Undelivered(error),
-            }
-        }))
-        .await
-    };
-    let sent: Vec<Sent> =
-        claims.iter().zip(postings).map(|((space, ..), posting)| Sent { space: space.name.clone(), posting }).collect();
-    let outcome = Outcome::Sent { rules, problems, sent };
-    log_sent(&at, &named, &notification, unmatched, &outcome);
-    outcome
-}
-
-/// What a record's log line names its event by.
-struct Named {
-    arn: String,
-    type_code: String,
-}
-
-/// Each space's claim on its update: `Some(true)` to post holding a claim, `Some(false)` to post
-/// without one (the store is down: availability over deduplication, a store outage may cost a
-/// duplicate, never a card), `None` for a duplicate.
-async fn claim<'a>(
-    spaces: &[&'a Space],
-    notification: &Notification,
-    store: &Store,
-    at: &At<'_>,
-) -> Vec<(&'a Space, Notification, Option<bool>)> {
-    let now = SystemTime::now();
-    futures::future::join_all(spaces.iter().map(|space| async move {
-        let notification = space.notification(notification);
-        let claimed = match store.claim(&notification, now, CLAIM_LEASE).await {
-            Ok(Claim::Claimed) => Some(true),
-            Ok(Claim::Delivered | Claim::InFlight) => None,
-            Err(error) => {
-                tracing::warn!(
-                    location = at.location, message_id = at.message_id, webhook = %space.name, error = chain(&error),
-                    "dedup store unavailable; posting without it"
-                );
-                Some(false)
-            }
-        };
-        (*space, notification, claimed)
+    Prepared::Routed(Box::new(Routed {
+        location,
+        message_id,
+        event,
+        enriched,
+        problems,
+        rules,
+        unmatched,
+        notification,
+        spaces: route.spaces,
     }))
-    .await
 }
 
-/// Confirms a delivered claim or releases a failed one; a store error here is logged, not fatal:
-/// at worst a later copy posts the update again.
-async fn settle(store: &Store, notification: &Notification, delivered: bool) {
-    let result = if delivered {
-        store.confirm(notification, SystemTime::now()).await
-    } else {
-        store.release(notification).await
-    };
-    if let Err(error) = result {
-        tracing::warn!(notification = %notification.id(), error = chain(&error), "dedup store could not record the outcome");
+/// The event's view for the rules: enriched when a rule reads accounts (it was looked up then).
+fn view(raw: &Value, event: &HealthEvent, enriched: Option<&EnrichedEvent>, degraded: bool, deps: &Deps) -> Value {
+    match enriched {
+        Some(enriched) => rules::view(raw, enriched, degraded, &deps.card),
+        None => rules::view(raw, &EnrichedEvent::bare(event.clone()), degraded, &deps.card),
     }
 }
 
 /// The one log line of a record sent to its spaces: posted (`record posted`), all duplicates
 /// (`record skipped`) or some space not delivered (`record failed`, an error).
-fn log_sent(at: &At<'_>, event: &Named, notification: &Notification, unmatched: Option<bool>, outcome: &Outcome) {
+pub(crate) fn log(routed: &Routed<'_>, outcome: &Outcome) {
     let Outcome::Sent { rules, problems, sent } = outcome else { return };
     let names = |wanted: fn(&Posting) -> bool| {
         let names: Vec<&str> = sent.iter().filter(|s| wanted(&s.posting)).map(|s| s.space.as_str()).collect();
@@ -156,21 +133,13 @@ fn log_sent(at: &At<'_>, event: &Named, notification: &Notification, unmatched: 
     };
     let posted = names(|p| matches!(p, Posting::Posted(_)));
     let duplicate = names(|p| matches!(p, Posting::Duplicate));
-    let failed = names(|p| matches!(p, Posting::Undelivered(_)));
-    let attempts: u32 = sent
-        .iter()
-        .map(|s| match &s.posting {
-            Posting::Posted(delivery) => delivery.attempts,
-            Posting::Undelivered(error) => error.attempts(),
-            Posting::Duplicate => 0,
-        })
-        .sum();
+    let failed = names(Posting::is_failure);
+    let attempts: u32 = sent.iter().map(|s| s.posting.attempts()).sum();
     let errors: Vec<String> = sent
         .iter()
-        .filter_map(|s| match &s.posting {
-            Posting::Undelivered(error) if sent.len() == 1 => Some(chain(error)),
-            Posting::Undelivered(error) => Some(format!("{}: {}", s.space, chain(error))),
-            Posting::Posted(_) | Posting::Duplicate => None,
+        .filter_map(|s| {
+            let error = s.posting.error()?;
+            Some(if sent.len() == 1 { error } else { format!("{}: {error}", s.space) })
         })
         .collect();
     let (outcome, message) = match (&failed, &posted) {
@@ -183,17 +152,18 @@ fn log_sent(at: &At<'_>, event: &Named, notification: &Notification, unmatched: 
     let validation_errors = problems.as_ref().map(|p| p.summary(LOGGED_ERRORS, LOGGED_ERRORS_CHARS));
     let rules = rules.as_ref().map(|rules| rules.join(","));
     let error = (!errors.is_empty()).then(|| errors.join("; "));
+    let (event, notification) = (&routed.event, routed.notification.id());
     macro_rules! line {
         ($level:ident) => {
             tracing::$level!(
-                location = at.location,
-                message_id = at.message_id,
+                location = routed.location,
+                message_id = routed.message_id,
                 outcome,
-                event_arn = event.arn,
-                event_type = event.type_code,
-                notification = %notification.id(),
+                event_arn = %event.arn,
+                event_type = %event.type_code,
+                notification,
                 rules,
-                unmatched,
+                unmatched = routed.unmatched,
                 webhooks,
                 posted,
                 duplicate,
@@ -209,5 +179,26 @@ fn log_sent(at: &At<'_>, event: &Named, notification: &Notification, unmatched: 
         line!(error);
     } else {
         line!(info);
+    }
+}
+
+impl Posting {
+    /// Attempts made at the webhook.
+    pub fn attempts(&self) -> u32 {
+        match self {
+            Self::Posted(delivery) => delivery.attempts,
+            Self::Undelivered(error) => error.attempts(),
+            Self::Duplicate | Self::Held | Self::Postponed => 0,
+        }
+    }
+
+    /// Why it failed, for a log line.
+    fn error(&self) -> Option<String> {
+        match self {
+            Self::Undelivered(error) => Some(chain(error)),
+            Self::Held => Some("another invocation that is still running holds this thread; left for a retry".into()),
+            Self::Postponed => Some("not started: the invocation's deadline is near; left for a retry".into()),
+            Self::Posted(_) | Self::Duplicate => None,
+        }
     }
 }

@@ -16,7 +16,7 @@ use tokio::time::Instant;
 
 use crate::channel::Channel;
 use crate::kept::WebhookUrl;
-pub use pacer::{Pacer, TooLate};
+pub use pacer::{Pace, Pacer, TooLate};
 use retry::{Backoff, Outcome, Verdict, classify};
 
 /// How hard to try.
@@ -57,6 +57,8 @@ pub struct Delivery {
     pub message_name: Option<String>,
     /// The thread's name, when the answer gave it.
     pub thread_name: Option<String>,
+    /// Answers 429 waited out before it.
+    pub rate_limited: u32,
 }
 
 /// Why the last attempt failed.
@@ -92,10 +94,12 @@ pub enum Failure {
 #[derive(Debug, thiserror::Error)]
 pub enum DeliveryError {
     /// An answer no retry can change (400, 401, 403, 404, …).
-    #[error("the chat service refused the message after {attempts} attempt(s), not retried: {last}")]
+    #[error("the chat service refused the message after {attempts} attempt(s), not retried: {last}{}", advice(last))]
     Refused {
         /// Attempts made.
         attempts: u32,
+        /// Answers 429 among them.
+        rate_limited: u32,
         /// The refusal.
         #[source]
         last: Failure,
@@ -105,6 +109,8 @@ pub enum DeliveryError {
     Exhausted {
         /// Attempts made.
         attempts: u32,
+        /// Answers 429 among them.
+        rate_limited: u32,
         /// The last failure.
         #[source]
         last: Failure,
@@ -114,10 +120,24 @@ pub enum DeliveryError {
     Deadline {
         /// Attempts made.
         attempts: u32,
+        /// Answers 429 among them.
+        rate_limited: u32,
         /// The last failure, if an attempt was made.
         #[source]
         last: Failure,
     },
+}
+
+/// What to do about a refusal that says the webhook itself is gone.
+fn advice(last: &Failure) -> &'static str {
+    match last {
+        Failure::Status { status: 401 | 403 | 404, .. } => {
+            " — the webhook was deleted or revoked (or its space removed): add a new one in the space (Apps & \
+             integrations → Webhooks → Add webhook) and put its URL where delibird reads it (the webhook's secret, \
+             SSM parameter or DELIBIRD_WEBHOOK_URL)"
+        }
+        _ => "",
+    }
 }
 
 impl DeliveryError {
@@ -128,6 +148,21 @@ impl DeliveryError {
                 *attempts
             }
         }
+    }
+
+    /// Answers 429 waited out before giving up.
+    pub fn rate_limited(&self) -> u32 {
+        match self {
+            Self::Refused { rate_limited, .. }
+            | Self::Exhausted { rate_limited, .. }
+            | Self::Deadline { rate_limited, .. } => *rate_limited,
+        }
+    }
+
+    /// True when the service refused the webhook itself (401, 403, 404): deleted, revoked, or
+    /// its space removed. No retry can fix that; a new webhook can.
+    pub fn is_rejected_webhook(&self) -> bool {
+        matches!(self, Self::Refused { last: Failure::Status { status: 401 | 403 | 404, .. }, .. })
     }
 }
 
@@ -141,58 +176,81 @@ pub fn http_client(connect_timeout: Duration) -> reqwest::Result<reqwest::Client
         .build()
 }
 
-/// Posts a card's body (as `channel` encoded it) to `url`, each attempt in a slot from `pacer`,
-/// retrying per `policy` until `deadline` minus its margin.
-pub async fn deliver<C: Channel + ?Sized>(
+/// One post: where it goes, the body, and the id that makes a repeat of it harmless (the service
+/// returns the message created with that id instead of creating another).
+#[derive(Debug, Clone, Copy)]
+pub struct Post<'a> {
+    /// The space's webhook.
+    pub url: &'a WebhookUrl,
+    /// The body, as the channel encoded it.
+    pub body: &'a [u8],
+    /// Derived from what the post says and where: the same post, retried, has the same id.
+    pub request_id: &'a str,
+}
+
+/// Most answers 429 one post waits out: far more than a deadline allows at Chat's rate, so only
+/// a broken clock would reach it.
+const MAX_RATE_LIMITED: u32 = 1_000;
+
+/// Posts `post`, each attempt in a slot from `pace`, retrying per `policy` until `deadline` minus
+/// its margin. Answers 429 (the space's rate) are retried until then without counting against
+/// the attempts: a burst must wait its turn, not give up while most of the deadline remains.
+pub async fn deliver<C: Channel + ?Sized, P: Pace + ?Sized>(
     client: &reqwest::Client,
     channel: &C,
-    url: &WebhookUrl,
-    body: &[u8],
+    post: &Post<'_>,
     policy: &RetryPolicy,
-    pacer: &Pacer,
+    pace: &P,
     deadline: Instant,
 ) -> Result<Delivery, DeliveryError> {
-    let request_url = channel.request_url(url);
+    let request_url = channel.request_url(post.url, post.request_id);
     let stop_at = deadline.checked_sub(policy.deadline_margin).unwrap_or(deadline);
     let mut backoff = Backoff::new(policy.base, policy.cap);
-    let mut attempts = 0;
+    let (mut attempts, mut rate_limited) = (0, 0);
     let mut last = None;
     loop {
-        if pacer.turn(stop_at).await.is_err() {
-            let last = last.unwrap_or(Failure::Paced(pacer.interval()));
-            return Err(DeliveryError::Deadline { attempts, last });
+        if pace.turn(stop_at).await.is_err() {
+            let last = last.unwrap_or(Failure::Paced(pace.interval()));
+            return Err(DeliveryError::Deadline { attempts, rate_limited, last });
         }
         let now = Instant::now();
         let timeout = policy.request_timeout.min(stop_at.saturating_duration_since(now));
         if timeout.is_zero() {
             let last = Failure::Timeout(Duration::ZERO);
-            return Err(DeliveryError::Deadline { attempts, last });
+            return Err(DeliveryError::Deadline { attempts, rate_limited, last });
         }
         attempts += 1;
         let sent = client
             .post(request_url.clone())
             .header(CONTENT_TYPE, HeaderValue::from_static("application/json; charset=UTF-8"))
             .timeout(timeout)
-            .body(body.to_vec())
+            .body(post.body.to_vec())
             .send()
             .await;
         let (outcome, wait_hint, failure) = match sent {
-            Ok(response) => match read(response, channel, url, attempts).await {
-                Ok(delivery) => return Ok(delivery),
+            Ok(response) => match read(response, channel, post.url, attempts).await {
+                Ok(delivery) => return Ok(Delivery { rate_limited, ..delivery }),
                 Err((status, hint, failure)) => (Outcome::Status(status), hint, failure),
             },
             Err(error) => network_failure(error, timeout),
         };
         tracing::debug!(attempt = attempts, error = %failure, "webhook attempt failed");
+        let throttled = outcome == Outcome::Status(reqwest::StatusCode::TOO_MANY_REQUESTS);
+        rate_limited += u32::from(throttled);
         match classify(outcome) {
-            Verdict::Delivered | Verdict::GiveUp => return Err(DeliveryError::Refused { attempts, last: failure }),
-            Verdict::Retry if attempts >= policy.max_attempts.get() => {
-                return Err(DeliveryError::Exhausted { attempts, last: failure });
+            Verdict::Delivered | Verdict::GiveUp => {
+                return Err(DeliveryError::Refused { attempts, rate_limited, last: failure });
+            }
+            Verdict::Retry if rate_limited >= MAX_RATE_LIMITED => {
+                return Err(DeliveryError::Exhausted { attempts, rate_limited, last: failure });
+            }
+            Verdict::Retry if !throttled && attempts - rate_limited >= policy.max_attempts.get() => {
+                return Err(DeliveryError::Exhausted { attempts, rate_limited, last: failure });
             }
             Verdict::Retry => {
                 let wait = wait_hint.unwrap_or_else(|| backoff.next().unwrap_or(policy.cap));
                 if Instant::now() + wait >= stop_at {
-                    return Err(DeliveryError::Deadline { attempts, last: failure });
+                    return Err(DeliveryError::Deadline { attempts, rate_limited, last: failure });
                 }
                 tokio::time::sleep(wait).await;
                 last = Some(failure);
@@ -222,6 +280,7 @@ async fn read<C: Channel + ?Sized>(
             status: status.as_u16(),
             message_name: accepted.message,
             thread_name: accepted.thread,
+            rate_limited: 0,
         });
     }
     let reason = channel

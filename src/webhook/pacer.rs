@@ -4,12 +4,23 @@
 //! concurrently (and, in a warm Lambda, across invocations), so a burst queues instead of
 //! collecting 429s.
 
+use std::future::Future;
 use std::sync::Mutex;
 use std::time::Duration;
 
 use tokio::time::Instant;
 
-/// Hands out send slots at least `interval` apart.
+/// Hands out send slots: where [`crate::webhook::deliver`] waits before each attempt.
+pub trait Pace: Sync {
+    /// Waits for this caller's slot; `Err(TooLate)`, without waiting or taking a slot, when the
+    /// slot would be at or after `stop_at`.
+    fn turn(&self, stop_at: Instant) -> impl Future<Output = Result<(), TooLate>> + Send;
+
+    /// The least time between two slots.
+    fn interval(&self) -> Duration;
+}
+
+/// Hands out send slots at least `interval` apart, within one process.
 #[derive(Debug)]
 pub struct Pacer {
     interval: Duration,
@@ -36,9 +47,7 @@ impl Pacer {
         self.interval
     }
 
-    /// Waits for this caller's slot; `Err(TooLate)`, without waiting or taking a slot, when the
-    /// slot would be at or after `stop_at`.
-    pub async fn turn(&self, stop_at: Instant) -> Result<(), TooLate> {
+    async fn take(&self, stop_at: Instant) -> Result<(), TooLate> {
         if self.interval.is_zero() {
             return Ok(());
         }
@@ -54,6 +63,16 @@ impl Pacer {
         };
         tokio::time::sleep_until(slot).await;
         Ok(())
+    }
+}
+
+impl Pace for Pacer {
+    async fn turn(&self, stop_at: Instant) -> Result<(), TooLate> {
+        self.take(stop_at).await
+    }
+
+    fn interval(&self) -> Duration {
+        self.interval
     }
 }
 

@@ -1,7 +1,6 @@
 //! The `bootstrap` binary, run as Lambda runs it: against a local Runtime API over real HTTP, with
 //! SNS events in and deliveries to the local Chat emulator out.
 
-use std::process::Child;
 use std::time::Duration;
 
 use delibird::envelope::sns_event;
@@ -11,11 +10,11 @@ use serde_json::{Value, json};
 use crate::support::chat_schema::assert_accepted;
 use crate::support::fixture;
 use crate::support::moto::Moto;
-use crate::support::runtime_api::{Reply, RuntimeApi, finish, spawn_bootstrap};
+use crate::support::runtime_api::{Bootstrap, Reply, RuntimeApi, finish, spawn_bootstrap};
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:999988887777:delibird";
 
-fn bootstrap(api: &RuntimeApi, env: &[(&str, String)]) -> Child {
+fn bootstrap(api: &RuntimeApi, env: &[(&str, String)]) -> Bootstrap {
     spawn_bootstrap(api, "trace", env)
 }
 
@@ -104,14 +103,11 @@ async fn bootstrap_refuses_to_start_with_bad_configuration_and_says_why() {
         ("DELIBIRD_RETRY_MAX_ATTEMPTS", "zero".into()),
     ];
     let mut child = bootstrap(&api, &env);
-    let status = tokio::task::spawn_blocking(move || {
-        let status = child.wait();
-        (status, child)
-    });
-    let (status, child) = tokio::time::timeout(Duration::from_secs(30), status).await.unwrap().unwrap();
+    let (status, child) =
+        tokio::task::spawn_blocking(move || (child.exited(Duration::from_secs(30)), child)).await.unwrap();
     let printed = finish(child);
 
-    assert!(!status.unwrap().success());
+    assert_eq!(status, Some(false), "it exits, failing: {printed}");
     assert!(printed.contains("DELIBIRD_WEBHOOK_URL") && printed.contains("DELIBIRD_RETRY_MAX_ATTEMPTS"), "{printed}");
     assert!(!printed.contains(EMULATOR_TOKEN), "token in output:\n{printed}");
 }

@@ -8,7 +8,7 @@ use delibird::card::{self, CardSettings};
 use delibird::chat::{self, GoogleChat};
 use delibird::health::validate;
 use delibird::kept::WebhookUrl;
-use delibird::webhook::{DeliveryError, Pacer, RetryPolicy, deliver, http_client};
+use delibird::webhook::{Delivery, DeliveryError, Pacer, Post, RetryPolicy, deliver, http_client};
 use delibird_tools::chat_emulator::{ChatEmulator, EMULATOR_TOKEN, Scripted};
 use tokio::time::Instant;
 
@@ -18,6 +18,19 @@ use crate::support::fixture;
 fn card() -> Vec<u8> {
     let event = validate(&fixture("health-events/awsdocs-account-specific-elb-api-issue.json")).unwrap();
     chat::render_body(&card::render(&EnrichedEvent::bare(event), None, &CardSettings::default())).body
+}
+
+/// [`deliver`] of [`card`] to `url`, with a request id of its own.
+async fn send(
+    client: &reqwest::Client,
+    url: &WebhookUrl,
+    policy: &RetryPolicy,
+    pacer: &Pacer,
+    deadline: Instant,
+) -> Result<Delivery, DeliveryError> {
+    let body = card();
+    let request_id = format!("test-{:016x}", fastrand::u64(..));
+    deliver(client, &GoogleChat, &Post { url, body: &body, request_id: &request_id }, policy, pacer, deadline).await
 }
 
 fn quick(max_attempts: u32) -> RetryPolicy {
@@ -46,7 +59,7 @@ async fn rate_limits_and_unavailability_are_retried_until_delivered() {
     emulator.script([Scripted::Status(429), Scripted::Status(503)]);
     let client = http_client(Duration::from_secs(1)).unwrap();
 
-    let delivery = deliver(&client, &GoogleChat, &url, &card(), &quick(5), &Pacer::unpaced(), soon()).await.unwrap();
+    let delivery = send(&client, &url, &quick(5), &Pacer::unpaced(), soon()).await.unwrap();
 
     assert_eq!(delivery.attempts, 3);
     assert_eq!(emulator.requests(), 3);
@@ -60,7 +73,7 @@ async fn a_bad_request_is_given_up_after_one_call() {
     emulator.script([Scripted::Status(400)]);
     let client = http_client(Duration::from_secs(1)).unwrap();
 
-    let error = deliver(&client, &GoogleChat, &url, &card(), &quick(5), &Pacer::unpaced(), soon()).await.unwrap_err();
+    let error = send(&client, &url, &quick(5), &Pacer::unpaced(), soon()).await.unwrap_err();
 
     assert!(matches!(error, DeliveryError::Refused { attempts: 1, .. }), "{error:?}");
     assert_eq!(emulator.requests(), 1);
@@ -73,8 +86,7 @@ async fn revoked_and_deleted_webhooks_are_not_retried() {
         let (emulator, url) = emulator().await;
         emulator.script([Scripted::Status(status)]);
         let client = http_client(Duration::from_secs(1)).unwrap();
-        let error =
-            deliver(&client, &GoogleChat, &url, &card(), &quick(5), &Pacer::unpaced(), soon()).await.unwrap_err();
+        let error = send(&client, &url, &quick(5), &Pacer::unpaced(), soon()).await.unwrap_err();
         assert!(matches!(error, DeliveryError::Refused { attempts: 1, .. }), "{status}: {error:?}");
     }
 }
@@ -85,7 +97,7 @@ async fn a_timed_out_request_is_retried() {
     emulator.script([Scripted::Delay(Duration::from_secs(2))]);
     let client = http_client(Duration::from_secs(1)).unwrap();
 
-    let delivery = deliver(&client, &GoogleChat, &url, &card(), &quick(3), &Pacer::unpaced(), soon()).await.unwrap();
+    let delivery = send(&client, &url, &quick(3), &Pacer::unpaced(), soon()).await.unwrap();
 
     assert_eq!(delivery.attempts, 2);
 }
@@ -96,7 +108,7 @@ async fn retries_stop_at_the_attempt_limit() {
     emulator.script([Scripted::Status(500); 10]);
     let client = http_client(Duration::from_secs(1)).unwrap();
 
-    let error = deliver(&client, &GoogleChat, &url, &card(), &quick(4), &Pacer::unpaced(), soon()).await.unwrap_err();
+    let error = send(&client, &url, &quick(4), &Pacer::unpaced(), soon()).await.unwrap_err();
 
     assert!(matches!(error, DeliveryError::Exhausted { attempts: 4, .. }), "{error:?}");
     assert_eq!(emulator.requests(), 4);
@@ -110,7 +122,7 @@ async fn retries_stop_before_the_deadline() {
     let policy = quick(100_000);
     let deadline = Instant::now() + Duration::from_millis(400);
 
-    let error = deliver(&client, &GoogleChat, &url, &card(), &policy, &Pacer::unpaced(), deadline).await.unwrap_err();
+    let error = send(&client, &url, &policy, &Pacer::unpaced(), deadline).await.unwrap_err();
 
     assert!(matches!(error, DeliveryError::Deadline { .. }), "{error:?}");
     assert!(Instant::now() <= deadline, "delivery ran past its deadline");
@@ -123,7 +135,7 @@ async fn a_refused_connection_is_retried_then_reported_without_the_url() {
     let url = chat::webhook(&text, true).unwrap();
     let client = http_client(Duration::from_millis(200)).unwrap();
 
-    let error = deliver(&client, &GoogleChat, &url, &card(), &quick(3), &Pacer::unpaced(), soon()).await.unwrap_err();
+    let error = send(&client, &url, &quick(3), &Pacer::unpaced(), soon()).await.unwrap_err();
 
     assert!(matches!(error, DeliveryError::Exhausted { attempts: 3, .. }), "{error:?}");
     let shown = format!("{error} {error:?} {:?}", std::error::Error::source(&error));
@@ -149,17 +161,8 @@ async fn retry_after_from_the_server_wins_over_the_backoff() {
     let client = http_client(Duration::from_secs(1)).unwrap();
 
     // The backoff alone would retry within 40 ms; Retry-After: 30 s cannot fit before the deadline.
-    let error = deliver(
-        &client,
-        &GoogleChat,
-        &url,
-        &card(),
-        &quick(5),
-        &Pacer::unpaced(),
-        Instant::now() + Duration::from_secs(5),
-    )
-    .await
-    .unwrap_err();
+    let error =
+        send(&client, &url, &quick(5), &Pacer::unpaced(), Instant::now() + Duration::from_secs(5)).await.unwrap_err();
 
     assert!(matches!(error, DeliveryError::Deadline { attempts: 1, .. }), "{error:?}");
 }
@@ -169,7 +172,7 @@ async fn threads_are_requested_in_the_url_and_the_body() {
     let emulator = ChatEmulator::with_min_interval(Duration::ZERO).await.unwrap();
     let url = chat::webhook(&emulator.webhook_url("SPACE"), true).unwrap();
     let client = http_client(Duration::from_secs(1)).unwrap();
-    let first = deliver(&client, &GoogleChat, &url, &card(), &quick(1), &Pacer::unpaced(), soon()).await.unwrap();
-    let second = deliver(&client, &GoogleChat, &url, &card(), &quick(1), &Pacer::unpaced(), soon()).await.unwrap();
+    let first = send(&client, &url, &quick(1), &Pacer::unpaced(), soon()).await.unwrap();
+    let second = send(&client, &url, &quick(1), &Pacer::unpaced(), soon()).await.unwrap();
     assert_eq!(first.thread_name, second.thread_name, "one event's updates share a thread");
 }

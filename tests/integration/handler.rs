@@ -66,7 +66,10 @@ async fn a_record_that_is_not_an_event_fails_the_invocation_but_not_the_others()
 
     let error = handle(invocation(envelope), &deps(&emulator.webhook_url("S"))).await.unwrap_err();
 
-    assert!(matches!(error, HandlerError::Records { records: 2, failed: 1, unusable: 1, undelivered: 0 }), "{error:?}");
+    assert!(
+        matches!(error, HandlerError::Records { records: 2, failed: 1, unusable: 1, undelivered: 0, rejected: 0 }),
+        "{error:?}"
+    );
     assert_eq!(emulator.received().len(), 1, "the good record was still posted");
     assert_eq!(Diagnostic::from(error).error_type, "delibird.NotAnEvent");
 }

@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_sqs::types::SendMessageBatchRequestEntry;
-use delibird::dedup::{CLAIM_LEASE, Claim, DedupStore, DynamoStore, Notification, Store};
+use delibird::dedup::{DedupStore, DynamoStore, Lease, Seen, Store, ThreadId, ThreadState};
 use delibird::deps::Deps;
 use delibird::envelope::sns_event;
 use delibird::handler::{HandlerError, Response, Summary, handle};
@@ -26,6 +26,9 @@ use crate::support::stack::{self, Stack};
 
 const TABLE: &str = "delibird-dedup";
 const TOPIC: &str = "arn:aws:sns:us-east-1:999988887777:delibird";
+
+/// How long the store tests' leases run.
+const LEASE: Duration = Duration::from_secs(60);
 
 /// A container's dependencies: the table, patient retries, pacing at a tenth of Chat's.
 fn container(dynamo: &aws_config::SdkConfig, url: &str) -> Stack {
@@ -275,47 +278,57 @@ async fn in_direct_mode_an_outage_fails_the_invocation_and_the_retry_posts_once(
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn racing_claims_on_one_update_are_won_exactly_once() {
+async fn racing_leases_on_one_thread_are_won_exactly_once() {
     let moto = Moto::start();
     moto.create_dedup_table(TABLE).await;
     let dynamo_proxy = AwsProxy::serialized(&moto.endpoint).await;
     let dynamo = moto.sdk_config().to_builder().endpoint_url(&dynamo_proxy.endpoint).build();
     let store = Arc::new(DynamoStore::new(&dynamo, TABLE, Duration::from_secs(3600)));
-    let notification =
-        Notification { key: "health/arn:aws:health:us-east-1::event/X".into(), fingerprint: "f00d".into() };
 
     for round in 0..5 {
-        let notification = Notification { fingerprint: format!("f00d{round}"), ..notification.clone() };
-        let claims = (0..16).map(|_| {
-            let store = store.clone();
-            let notification = notification.clone();
-            tokio::spawn(async move { store.claim(&notification, SystemTime::now(), CLAIM_LEASE).await.unwrap() })
+        let thread =
+            ThreadId { space: "default".into(), key: format!("health/arn:aws:health:us-east-1::event/X{round}") };
+        let leases = (0..16).map(|holder| {
+            let (store, thread) = (store.clone(), thread.clone());
+            tokio::spawn(async move {
+                let now = SystemTime::now();
+                store.lease(&thread, &format!("invocation-{holder}"), now + LEASE, now).await.unwrap()
+            })
         });
-        let claims: Vec<Claim> = futures::future::join_all(claims).await.into_iter().map(Result::unwrap).collect();
-        assert_eq!(claims.iter().filter(|c| **c == Claim::Claimed).count(), 1, "round {round}: {claims:?}");
+        let leases: Vec<Lease> = futures::future::join_all(leases).await.into_iter().map(Result::unwrap).collect();
+        let held = leases.iter().filter(|lease| matches!(lease, Lease::Held(_))).count();
+        assert_eq!(held, 1, "round {round}: {leases:?}");
     }
 }
 
 #[tokio::test]
-async fn a_released_claim_can_be_taken_again_and_a_confirmed_one_cannot() {
+async fn a_released_lease_can_be_taken_again_and_a_committed_state_is_what_the_next_holder_reads() {
     let moto = Moto::start();
     moto.create_dedup_table(TABLE).await;
     let dynamo_proxy = AwsProxy::serialized(&moto.endpoint).await;
     let dynamo = moto.sdk_config().to_builder().endpoint_url(&dynamo_proxy.endpoint).build();
     let store = DynamoStore::new(&dynamo, TABLE, Duration::from_secs(3600));
-    let notification = Notification { key: "k".into(), fingerprint: "f".into() };
+    let thread = ThreadId { space: "default".into(), key: "k".into() };
     let now = SystemTime::now();
 
-    assert_eq!(store.claim(&notification, now, CLAIM_LEASE).await.unwrap(), Claim::Claimed);
-    assert_eq!(store.claim(&notification, now, CLAIM_LEASE).await.unwrap(), Claim::InFlight);
-    store.release(&notification).await.unwrap();
-    assert_eq!(store.claim(&notification, now, CLAIM_LEASE).await.unwrap(), Claim::Claimed);
-    store.confirm(&notification, now).await.unwrap();
-    assert_eq!(store.claim(&notification, now, CLAIM_LEASE).await.unwrap(), Claim::Delivered);
-    // A claim whose holder died is taken over once its lease has run out.
-    let other = Notification { key: "k".into(), fingerprint: "g".into() };
-    assert_eq!(store.claim(&other, now, Duration::from_secs(1)).await.unwrap(), Claim::Claimed);
-    assert_eq!(store.claim(&other, now + Duration::from_secs(5), CLAIM_LEASE).await.unwrap(), Claim::Claimed);
+    assert_eq!(store.lease(&thread, "a", now + LEASE, now).await.unwrap(), Lease::Held(ThreadState::default()));
+    assert_eq!(store.lease(&thread, "b", now + LEASE, now).await.unwrap(), Lease::Busy);
+    store.release(&thread, "a").await.unwrap();
+    assert_eq!(store.lease(&thread, "b", now + LEASE, now).await.unwrap(), Lease::Held(ThreadState::default()));
+    let said = ThreadState {
+        posted: 1,
+        members: [("*".to_owned(), Seen { fingerprint: "f".into(), updated: Some(1_674_799_371) })].into(),
+    };
+    store.commit(&thread, "b", &said, now).await.unwrap();
+    assert_eq!(store.lease(&thread, "c", now + LEASE, now).await.unwrap(), Lease::Held(said.clone()));
+    // A lease whose holder died is taken over once it has run out, and the dead holder can no
+    // longer write.
+    assert_eq!(store.lease(&thread, "d", now + LEASE, now).await.unwrap(), Lease::Busy);
+    assert_eq!(
+        store.lease(&thread, "d", now + LEASE, now + LEASE + Duration::from_secs(1)).await.unwrap(),
+        Lease::Held(said)
+    );
+    assert!(store.commit(&thread, "c", &ThreadState::default(), now).await.is_err(), "the lease was taken over");
 }
 
 #[tokio::test]

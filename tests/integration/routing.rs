@@ -2,13 +2,12 @@
 //! through the `bootstrap` binary with rules and webhooks from a file, the environment and SSM.
 
 use std::collections::BTreeMap;
-use std::process::Child;
 use std::time::Duration;
 
 use delibird::chat::{self, GoogleChat};
 use delibird::deps::Deps;
 use delibird::envelope::sns_event;
-use delibird::handler::{HandlerError, Outcome, Posting, Response, Summary, handle, process};
+use delibird::handler::{HandlerError, Invocation, Outcome, Posting, Response, Summary, handle, run};
 use delibird::kept::WebhookUrl;
 use delibird::rules::{Context, DEFAULT_WEBHOOK, RuleSet};
 use delibird::spaces::{self, Sources, Space, Spaces, WebhookError};
@@ -18,7 +17,7 @@ use serde_json::{Value, json};
 
 use crate::support::chat_schema::assert_accepted;
 use crate::support::moto::Moto;
-use crate::support::runtime_api::{Reply, RuntimeApi, finish, spawn_bootstrap};
+use crate::support::runtime_api::{Bootstrap, Reply, RuntimeApi, finish, spawn_bootstrap};
 use crate::support::{fixture, logs, stack};
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:999988887777:delibird";
@@ -314,7 +313,8 @@ webhooks = ["oncall"]
     let deps = deps(router(rules, &env, None).await);
     let records = delibird::envelope::parse_value(&sns_event([&critical_in_production()], TOPIC)).unwrap();
 
-    let outcome = process(&records[0], &deps, delibird::handler::deadline_of(&LambdaContext::default())).await;
+    let invocation = Invocation::of(&LambdaContext::default(), deps.retry.deadline_margin);
+    let outcome = run(&records, &deps, &invocation).await.0.remove(0);
 
     let Outcome::Sent { rules, sent, .. } = outcome else { panic!("expected a routed outcome, got {outcome:?}") };
     assert_eq!(rules.unwrap(), ["critical", "risk"]);
@@ -419,18 +419,16 @@ gone = "ssm:/delibird/webhooks/gone"
 }
 
 /// The `bootstrap` binary against a local Runtime API, with exactly `env` (and PATH).
-fn bootstrap(api: &RuntimeApi, env: &[(&str, String)]) -> Child {
+fn bootstrap(api: &RuntimeApi, env: &[(&str, String)]) -> Bootstrap {
     spawn_bootstrap(api, "info", env)
 }
 
 /// Waits (off the runtime) for the process to exit by itself, then returns its success and output.
-async fn exited(mut child: Child) -> (bool, String) {
-    let waited = tokio::task::spawn_blocking(move || {
-        let status = child.wait();
-        (status, child)
-    });
-    let (status, child) = tokio::time::timeout(Duration::from_secs(30), waited).await.unwrap().unwrap();
-    (status.unwrap().success(), finish(child))
+async fn exited(mut child: Bootstrap) -> (bool, String) {
+    let (status, child) =
+        tokio::task::spawn_blocking(move || (child.exited(Duration::from_secs(30)), child)).await.unwrap();
+    let printed = finish(child);
+    (status.unwrap_or_else(|| panic!("still running after 30 s:\n{printed}")), printed)
 }
 
 fn rules_file(test: &str, text: &str) -> String {

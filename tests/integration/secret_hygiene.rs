@@ -35,12 +35,12 @@ use delibird::handler::handle;
 use delibird::logging::chain;
 use delibird::rules::DEFAULT_WEBHOOK;
 use delibird::spaces::{Space, Spaces};
-use delibird::webhook::{DeliveryError, Pacer, RetryPolicy, deliver, http_client};
+use delibird::webhook::{DeliveryError, Pacer, Post, RetryPolicy, deliver, http_client};
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use tokio::time::Instant;
 
 use crate::support::hostile::*;
-use crate::support::runtime_api::{Reply, RuntimeApi, finish, spawn_bootstrap};
+use crate::support::runtime_api::{Bootstrap, Reply, RuntimeApi, finish, spawn_bootstrap};
 use crate::support::{fixture, logs};
 
 // In process.
@@ -115,7 +115,8 @@ async fn fail_in_process(what: &str, client: reqwest::Client, url: &str, expecte
         chat::render_body(&delibird::card::render(&enriched, None, &delibird::card::CardSettings::default()))
     };
     let deadline = Instant::now() + Duration::from_secs(20);
-    let error = deliver(&client, &GoogleChat, &webhook, &message.body, &policy(), &Pacer::unpaced(), deadline)
+    let post = Post { url: &webhook, body: &message.body, request_id: "hygiene-1" };
+    let error = deliver(&client, &GoogleChat, &post, &policy(), &Pacer::unpaced(), deadline)
         .await
         .expect_err("this path fails");
     let shown_chain = chain(&error);
@@ -212,7 +213,7 @@ fn bad_configuration_never_quotes_the_webhook_url() {
 }
 
 /// `bootstrap` against a local Runtime API, logging at TRACE, with `env` only.
-fn bootstrap(api: &RuntimeApi, env: &[(&str, String)]) -> std::process::Child {
+fn bootstrap(api: &RuntimeApi, env: &[(&str, String)]) -> Bootstrap {
     let mut all: Vec<(&str, String)> = vec![
         ("RUST_BACKTRACE", "1".into()),
         ("DELIBIRD_RETRY_MAX_ATTEMPTS", "2".into()),
@@ -229,11 +230,12 @@ fn bootstrap(api: &RuntimeApi, env: &[(&str, String)]) -> std::process::Child {
 async fn no_failure_path_shows_the_token_in_what_the_lambda_prints_or_reports() {
     let (proxy, _) = https_proxy(Peer::PlainText).await;
     let cases = [
-        ("TLS error", via_proxy(format!("http://{proxy}")), "InvalidContentType"),
-        ("HTTP 503", on_loopback(echoing_server(503).await), "HTTP 503"),
-        ("HTTP 403", on_loopback(echoing_server(403).await), "HTTP 403"),
+        ("TLS error", via_proxy(format!("http://{proxy}")), "InvalidContentType", "delibird.DeliveryFailed"),
+        ("HTTP 503", on_loopback(echoing_server(503).await), "HTTP 503", "delibird.DeliveryFailed"),
+        // A revoked or deleted webhook has an error type of its own: no retry fixes it.
+        ("HTTP 403", on_loopback(echoing_server(403).await), "HTTP 403", "delibird.WebhookRejected"),
     ];
-    for (what, env, expected) in cases {
+    for (what, env, expected, error_type) in cases {
         let api = RuntimeApi::start().await;
         let child = bootstrap(&api, &env);
         api.invoke("request-1", sns_event([&fixture(EVENT)], TOPIC));
@@ -242,7 +244,7 @@ async fn no_failure_path_shows_the_token_in_what_the_lambda_prints_or_reports() 
         let Some(Reply::Error(body)) = reply else {
             panic!("{what}: expected an error reply, got {reply:?}\n{printed:.5000}")
         };
-        assert_eq!(body["errorType"], "delibird.DeliveryFailed", "{what}: {body}");
+        assert_eq!(body["errorType"], error_type, "{what}: {body}");
         assert!(printed.contains(expected), "{what}: expected {expected:?} in the logs:\n{printed:.5000}");
         assert_clean(what, &printed);
         assert_clean(what, &body.to_string());
@@ -254,14 +256,10 @@ async fn a_lambda_with_a_bad_webhook_url_refuses_to_start_without_quoting_it() {
     let api = RuntimeApi::start().await;
     let url = google_url().replace("https:", "http:");
     let mut child = bootstrap(&api, &[("DELIBIRD_WEBHOOK_URL", url)]);
-    let status = tokio::task::spawn_blocking(move || {
-        let status = child.wait().unwrap();
-        (status, finish(child))
-    })
-    .await
-    .unwrap();
-    let (status, printed) = status;
-    assert!(!status.success(), "{printed}");
+    let (status, child) =
+        tokio::task::spawn_blocking(move || (child.exited(Duration::from_secs(30)), child)).await.unwrap();
+    let printed = finish(child);
+    assert_eq!(status, Some(false), "{printed}");
     assert!(printed.contains("DELIBIRD_WEBHOOK_URL"), "{printed}");
     assert_clean("bootstrap's start-up error", &printed);
     assert_clean("bootstrap's init error", &format!("{:?}", api.init_errors()));

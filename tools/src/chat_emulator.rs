@@ -37,6 +37,9 @@ pub enum Scripted {
     Status(u16),
     /// Wait this long, then behave normally (a slow answer; the client may time out first).
     Delay(Duration),
+    /// Behave normally — accept the message — but answer only after this long: the client may
+    /// time out and retry a message that was posted.
+    AcceptSlowly(Duration),
 }
 
 /// A message the emulator accepted.
@@ -61,6 +64,9 @@ struct Inner {
     rate_limited: usize,
     last_accepted: HashMap<String, Instant>,
     threads: HashMap<(String, String), String>,
+    /// (space, requestId) → the message it created.
+    request_ids: HashMap<(String, String), (String, String)>,
+    repeats: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -145,6 +151,12 @@ impl ChatEmulator {
     pub fn rate_limited(&self) -> usize {
         self.shared.lock().rate_limited
     }
+
+    /// Requests that repeated an earlier one's `requestId` and were answered with the message it
+    /// had created, creating none.
+    pub fn repeats(&self) -> usize {
+        self.shared.lock().repeats
+    }
 }
 
 impl Drop for ChatEmulator {
@@ -185,14 +197,29 @@ async fn create_message(
             None => inner.script.pop_front(),
         }
     };
-    match scripted {
+    let answer_after = match scripted {
         Some(Scripted::Status(code)) => {
             let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
             return rpc_error(status, "SCRIPTED", "scripted failure");
         }
-        Some(Scripted::Delay(delay)) => tokio::time::sleep(delay).await,
-        None => {}
+        Some(Scripted::Delay(delay)) => {
+            tokio::time::sleep(delay).await;
+            None
+        }
+        Some(Scripted::AcceptSlowly(delay)) => Some(delay),
+        None => None,
+    };
+    let answer = accept(&shared, &space, &query, &body);
+    if let Some(delay) = answer_after {
+        tokio::time::sleep(delay).await;
     }
+    answer
+}
+
+/// The emulator's answer to one request: an error, or the message it accepted (or had accepted
+/// under the same `requestId`).
+fn accept(shared: &Shared, space: &str, query: &HashMap<String, String>, body: &[u8]) -> Response {
+    let space = space.to_owned();
     if !query.contains_key("token") || !query.contains_key("key") {
         return rpc_error(
             StatusCode::UNAUTHORIZED,
@@ -203,13 +230,23 @@ async fn create_message(
     if body.len() > MAX_MESSAGE_BYTES {
         return rpc_error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", "Message exceeds the maximum size.");
     }
-    let Ok(message) = serde_json::from_slice::<Value>(&body) else {
+    let Ok(message) = serde_json::from_slice::<Value>(body) else {
         return rpc_error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", "Invalid JSON payload received.");
     };
     if message.get("text").is_none() && message.get("cardsV2").is_none() {
         return rpc_error(StatusCode::BAD_REQUEST, "INVALID_ARGUMENT", "Message cannot be empty.");
     }
     let mut inner = shared.lock();
+    // As `spaces.messages.create` documents: "specifying an existing request ID returns the
+    // message created with that ID instead of creating a new message". Whether a repeat counts
+    // against the space's rate is not documented; here it does not.
+    let request_id = query.get("requestId").cloned();
+    if let Some(id) = &request_id
+        && let Some((message_name, thread_name)) = inner.request_ids.get(&(space.clone(), id.clone())).cloned()
+    {
+        inner.repeats += 1;
+        return (StatusCode::OK, Json(json!({"name": message_name, "thread": {"name": thread_name}}))).into_response();
+    }
     let now = Instant::now();
     if inner.last_accepted.get(&space).is_some_and(|last| now.duration_since(*last) < shared.min_interval) {
         inner.rate_limited += 1;
@@ -231,6 +268,9 @@ async fn create_message(
         None => format!("spaces/{space}/threads/t{number}"),
     };
     let message_name = format!("spaces/{space}/messages/m{number}");
+    if let Some(id) = request_id {
+        inner.request_ids.insert((space.clone(), id), (message_name.clone(), thread_name.clone()));
+    }
     inner.received.push(Received {
         space,
         message_name: message_name.clone(),

@@ -3,6 +3,7 @@
 //! posts to `…/{id}/response`, `…/{id}/error` and `/runtime/init/error`.
 
 use std::collections::VecDeque;
+use std::io::Read as _;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -136,12 +137,72 @@ async fn init_error(State(shared): State<Shared>, body: Bytes) -> StatusCode {
     StatusCode::ACCEPTED
 }
 
+/// A running `bootstrap`: its output is read as it is written (a child whose pipe fills up
+/// blocks, and a test waiting for its reply would wait for ever), and it is killed when dropped.
+pub struct Bootstrap {
+    child: std::process::Child,
+    printed: Arc<Mutex<Vec<u8>>>,
+    readers: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Bootstrap {
+    /// Its process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Everything it printed so far, stdout and stderr as they came.
+    pub fn printed(&self) -> String {
+        String::from_utf8_lossy(&self.printed.lock().unwrap()).into_owned()
+    }
+
+    /// Its peak resident memory so far, in KiB (`VmHWM`), while it runs.
+    pub fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        status.lines().find_map(|line| line.strip_prefix("VmHWM:")?.trim().strip_suffix("kB")?.trim().parse().ok())
+    }
+
+    /// Kills it at once (as a timeout, an out-of-memory kill or a crash would).
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// Waits up to `within` for it to exit by itself: its success, or `None` when it still runs.
+    pub fn exited(&mut self, within: Duration) -> Option<bool> {
+        let give_up = std::time::Instant::now() + within;
+        while std::time::Instant::now() < give_up {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Some(status.success());
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    /// Stops it and returns everything it printed.
+    pub fn finish(mut self) -> String {
+        self.kill();
+        for reader in self.readers.drain(..) {
+            let _ = reader.join();
+        }
+        self.printed()
+    }
+}
+
+impl Drop for Bootstrap {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 /// The `bootstrap` under test, as Lambda starts it against `api`: nothing of this process's
 /// environment but `PATH`, the Runtime API's variables, `DELIBIRD_LOG=log`, and `env`. This
 /// build's binary, or the one `DELIBIRD_BOOTSTRAP_BIN` names, run through
 /// `DELIBIRD_BOOTSTRAP_RUNNER` when that is set (scripts/check-infra runs the arm64 release
 /// binary the image ships under `qemu-aarch64-static`).
-pub fn spawn_bootstrap(api: &RuntimeApi, log: &str, env: &[(&str, String)]) -> std::process::Child {
+pub fn spawn_bootstrap(api: &RuntimeApi, log: &str, env: &[(&str, String)]) -> Bootstrap {
     let binary = std::env::var_os("DELIBIRD_BOOTSTRAP_BIN").unwrap_or_else(|| env!("CARGO_BIN_EXE_bootstrap").into());
     let mut command = match std::env::var_os("DELIBIRD_BOOTSTRAP_RUNNER") {
         Some(runner) => {
@@ -162,12 +223,26 @@ pub fn spawn_bootstrap(api: &RuntimeApi, log: &str, env: &[(&str, String)]) -> s
         .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped());
-    command.spawn().expect("bootstrap starts")
+    let mut child = command.spawn().expect("bootstrap starts");
+    let printed = Arc::new(Mutex::new(Vec::new()));
+    let mut readers = Vec::new();
+    let pipes: Vec<Box<dyn std::io::Read + Send>> = vec![
+        Box::new(child.stdout.take().expect("stdout is piped")),
+        Box::new(child.stderr.take().expect("stderr is piped")),
+    ];
+    for mut pipe in pipes {
+        let printed = printed.clone();
+        readers.push(std::thread::spawn(move || {
+            let mut buffer = [0_u8; 8192];
+            while let Ok(read @ 1..) = pipe.read(&mut buffer) {
+                printed.lock().unwrap().extend_from_slice(&buffer[..read]);
+            }
+        }));
+    }
+    Bootstrap { child, printed, readers }
 }
 
 /// Stops the process and returns everything it printed.
-pub fn finish(mut child: std::process::Child) -> String {
-    let _ = child.kill();
-    let output = child.wait_with_output().unwrap();
-    String::from_utf8_lossy(&output.stdout).into_owned() + &String::from_utf8_lossy(&output.stderr)
+pub fn finish(child: Bootstrap) -> String {
+    child.finish()
 }

@@ -116,6 +116,7 @@ impl Stack {
             retry: self.retry,
             dedup: self.dedup.unwrap_or_else(|| Store::Memory(MemoryStore::new())),
             folding: Folding::default(),
+            metrics: None,
         }
     }
 }

@@ -9,7 +9,7 @@ use delibird::chat::{self, wire::Message};
 use delibird::config::{Config, Webhook};
 use delibird::deps::Deps;
 use delibird::envelope::Record;
-use delibird::handler::{Outcome, Posting, deadline_of, process};
+use delibird::handler::{Invocation, Outcome, Posting, run};
 use delibird::health::{self, Checked, ValidationErrors};
 use delibird::kept::Kept;
 use lambda_runtime::Context;
@@ -94,12 +94,13 @@ pub async fn send(files: &[PathBuf], webhook_url: &str) -> Status {
     let mut status = Status::Ok;
     for input in read_all(files) {
         let Some(records) = usable(&input, &mut status) else { continue };
-        for record in records {
-            let outcome = process(record, &deps, deadline_of(&Context::default())).await;
+        let invocation = Invocation::of(&Context::default(), deps.retry.deadline_margin);
+        let (outcomes, _) = run(records, &deps, &invocation).await;
+        for (record, outcome) in records.iter().zip(&outcomes) {
             let title = record.event.as_ref().ok().map(|raw| event_title(&health::check(raw).event));
             let title = title.unwrap_or_default();
             let (name, location) = (&input.name, &record.location);
-            match &outcome {
+            match outcome {
                 Outcome::Sent { problems, sent, .. } => {
                     if let Some(problems) = problems {
                         report(name, record, problems);
@@ -124,6 +125,10 @@ pub async fn send(files: &[PathBuf], webhook_url: &str) -> Status {
                             Posting::Duplicate => println!("duplicate\t{name}\t{location}\t{title}{space}"),
                             Posting::Undelivered(error) => {
                                 println!("failed\t{name}\t{location}\t{title}\t{error}{space}");
+                                status = status.max(Status::Undelivered);
+                            }
+                            Posting::Held | Posting::Postponed => {
+                                println!("failed\t{name}\t{location}\t{title}\tleft for a retry{space}");
                                 status = status.max(Status::Undelivered);
                             }
                         }
