@@ -121,22 +121,6 @@ EMULATOR_PATCHES = [
 ]
 
 
-def long_form(node):
-    """A template as CloudFormation's JSON writes it: cfn.load reads `!Condition X` as
-    {"Fn::Condition": X}, whose long form is {"Condition": X}."""
-    if isinstance(node, dict):
-        if set(node) == {"Fn::Condition"}:
-            return {"Condition": node["Fn::Condition"]}
-        return {key: long_form(value) for key, value in node.items()}
-    if isinstance(node, list):
-        return [long_form(value) for value in node]
-    return node
-
-
-def template(name):
-    return long_form(load(name))
-
-
 def patched(template, read_outs=True):
     """A copy of a template (as cfn.load reads it) with EMULATOR_PATCHES applied, and the names
     of those that changed something."""
@@ -150,7 +134,7 @@ def patched(template, read_outs=True):
 
 def emulator_copy(name, directory, read_outs=True):
     """templates/NAME patched for the emulator, as compact JSON in `directory`."""
-    template_, applied = patched(template(name), read_outs)
+    template_, applied = patched(load(name), read_outs)
     path = directory / f"emulator-{name.replace('.yaml', '')}{'' if read_outs else '-plain'}.json"
     path.write_text(json.dumps(template_, separators=(",", ":")))
     return path, applied
@@ -1170,7 +1154,7 @@ def broken_stack(world, directory, number, break_template=None, break_parameters
     """A collector stack (not yet created) from a copy of the template broken by
     `break_template`, with parameters broken by `break_parameters`; the reason the emulator
     should give; and the broken copy, unpatched, for cfn-lint."""
-    broken = template("collector.yaml")
+    broken = load("collector.yaml")
     reason = break_template(broken) if break_template else None
     lint_copy = directory / f"broken-{number}.json"
     lint_copy.write_text(json.dumps(broken))
@@ -1202,7 +1186,7 @@ def moto_said(world, since, texts, answer=""):
 
 def test_a_broken_template_fails_to_deploy(world, tmp_path):
     control = tmp_path / "unbroken.json"
-    control.write_text(json.dumps(template("collector.yaml")))
+    control.write_text(json.dumps(load("collector.yaml")))
     broken = []
     for number, (name, breaking) in enumerate(REFUSED.items(), start=1):
         stack, parameters, reason, path = broken_stack(world, tmp_path, number, breaking)
