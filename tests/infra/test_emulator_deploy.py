@@ -196,6 +196,16 @@ def _apply_alarm(account, properties, deployment):
     account.client("cloudwatch").put_metric_alarm(**properties)
 
 
+def _apply_schedule(account, properties, deployment):
+    scheduler = account.client("scheduler")
+    try:
+        scheduler.get_schedule(Name=properties["Name"])
+    except scheduler.exceptions.ResourceNotFoundException:
+        scheduler.create_schedule(**properties)
+    else:
+        scheduler.update_schedule(**properties)
+
+
 NOT_CREATED = {
     "AWS::Events::EventBusPolicy": (
         "applied with PutPermission; moto stores a bus policy but never evaluates it (it delivers "
@@ -217,6 +227,12 @@ NOT_CREATED = {
     ),
     "AWS::IAM::RolePolicy": ("applied with PutRolePolicy; moto does not evaluate IAM permissions (static checks only)", _apply_role_policy),
     "AWS::CloudWatch::Alarm": ("applied with PutMetricAlarm; no metric reaches it in moto (static checks only)", _apply_alarm),
+    "AWS::Scheduler::Schedule": (
+        "created (then updated) with moto's Scheduler API, CreateSchedule / UpdateSchedule; moto's "
+        "Scheduler never fires a schedule, so its target, input, role, retries and dead-letter queue "
+        "are checked as deployed, and no tick is carried",
+        _apply_schedule,
+    ),
     "AWS::SecretsManager::Secret": (
         "not stood in for: the function's DELIBIRD_WEBHOOK_SECRET (a Ref to it) is left out of "
         "its environment, so no later secret would reach it; the end-to-end runs therefore deploy "
@@ -277,20 +293,51 @@ MOTO_DEVIATIONS = {
     "of a resource that does not exist: `aws cloudformation deploy` cannot update a direct-mode collector",
     "change-set-outputs": "a stack made by ExecuteChangeSet (`aws cloudformation deploy`) has no Outputs",
     "no-rules-or-parameter-checks": "the template's Rules, and parameter AllowedValues, are not evaluated",
+    "no-value-in-list": "a list item that is Ref AWS::NoValue (an Fn::If's other branch) stays in the list as null, "
+    "where CloudFormation removes it: the key policy moto holds has a null statement",
 }
+
+
+def without_no_value(node):
+    """A resolved value as CloudFormation makes it: the list items that were Ref AWS::NoValue
+    removed (MOTO_DEVIATIONS["no-value-in-list"] leaves them as null)."""
+    if isinstance(node, dict):
+        return {key: without_no_value(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [without_no_value(value) for value in node if value is not None]
+    return node
 
 
 # --- The deployment scripts' parameters, from their dry runs.
 
 
-def dry_run_calls(script, *args, env=None):
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DELIBIRD_"))}
-    environment.update({"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}, **(env or {}))
-    result = subprocess.run(
-        [str(ROOT / "scripts" / script), "--dry-run", *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
-    )
-    assert result.returncode == 0, redact(result.stderr, CHAT_URL)
-    return [line for line in result.stdout.splitlines() if line.startswith("aws ")]
+# A dry run shows each private file a call reads (`file://NAME`) as a comment above the call, its
+# content with every secret as **** (scripts/lib/deploy.sh, private_file).
+PRIVATE_FILE = re.compile(r"# (\S+) \(a file only you can read, removed afterwards\): (.*)")
+
+
+class DryRun:
+    """What a deployment script's dry run printed: the AWS calls it would make, as words, and the
+    content of the private files they would read. `mode` is --dry-run (probes answer as on a first
+    deployment) or --dry-run-existing (as if everything existed)."""
+
+    def __init__(self, script, *args, env=None, mode="--dry-run", secret=None):
+        environment = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "DELIBIRD_"))}
+        environment.update({"AWS_CONFIG_FILE": "/dev/null", "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"}, **(env or {}))
+        result = subprocess.run(
+            [str(ROOT / "scripts" / script), mode, *args], cwd=ROOT, env=environment, capture_output=True, text=True, timeout=60
+        )
+        assert result.returncode == 0, redact(result.stderr, secret)
+        # Counted, not compared, so that a failure does not print it either.
+        assert secret is None or (result.stdout + result.stderr).count(secret) == 0, f"{script} printed the webhook"
+        lines = result.stdout.splitlines()
+        self.calls = [shlex.split(line) for line in lines if line.startswith("aws ")]
+        self.files = {found[1]: found[2] for line in lines if (found := PRIVATE_FILE.fullmatch(line))}
+
+    def call(self, *head):
+        """The one call that starts `aws HEAD…`."""
+        (words,) = [words for words in self.calls if words[1 : 1 + len(head)] == list(head)]
+        return words
 
 
 def option(words, name):
@@ -303,16 +350,21 @@ def option(words, name):
     return values
 
 
-def collector_call(args, webhook=None):
-    """The `aws cloudformation deploy` call scripts/deploy-collector makes, as words (the masked
-    webhook put back)."""
+def collector_call(args, webhook=None, mode="--dry-run"):
+    """The `aws cloudformation deploy` call scripts/deploy-collector makes, as words, and the
+    parameters it passes, from the private file the call reads (the masked webhook put back),
+    and the dry run itself."""
     env = {"DELIBIRD_WEBHOOK_URL": webhook} if webhook else {}
-    (line,) = [line for line in dry_run_calls("deploy-collector", "--region", REGION, *args, env=env) if " cloudformation deploy " in line]
-    return [word.replace("****", webhook or "****") for word in shlex.split(line)]
-
-
-def parameters_of(words):
-    return dict(item.split("=", 1) for item in option(words, "--parameter-overrides"))
+    run = DryRun("deploy-collector", "--region", REGION, *args, env=env, mode=mode, secret=webhook)
+    words = run.call("cloudformation", "deploy")
+    (reference,) = option(words, "--parameter-overrides")
+    assert reference.startswith("file://"), "the parameters travel in a private file, never as arguments"
+    items = json.loads(run.files[reference.removeprefix("file://")])
+    parameters = dict(item.split("=", 1) for item in items)
+    assert len(parameters) == len(items), f"a parameter given twice: {items}"
+    if webhook:
+        parameters = {k: v.replace("****", webhook) for k, v in parameters.items()}
+    return words, parameters, run
 
 
 # --- Stacks.
@@ -386,7 +438,7 @@ class Stack:
         for name in sorted(self.last["active"] - set(self.last["created"])):
             kind = self.original["Resources"][name]["Type"]
             if kind in NOT_CREATED and NOT_CREATED[kind][1]:
-                NOT_CREATED[kind][1](self.account, self.last["resolved"][name], self)
+                NOT_CREATED[kind][1](self.account, without_no_value(self.last["resolved"][name]), self)
 
 
 def check_resources(stack, record, before=None):
@@ -452,51 +504,108 @@ def world(tmp_path_factory):
         moto.close()
 
 
-# The two collector stacks: each delivery mode, created with the organization feed one way and
-# updated to the other. direct is created as deploy-collector does by default, with the webhook
-# URL (CreateSecret), and updated to the secret the test fills; queue uses that secret, with its
-# own KMS key, from the start.
+# Routing rules, as `deploy-collector --rules-file` uploads them to /CODE/rules: they name their
+# webhooks (SSM parameters under /CODE/webhooks/), never hold one.
+RULES = """default = "platform"
+
+[webhooks]
+platform = "ssm:/delibird-r/webhooks/platform"
+oncall = "ssm:/delibird-r/webhooks/oncall"
+
+[[rule]]
+name = "critical to on-call"
+where = "delibird.severity = 'critical'"
+webhooks = ["oncall"]
+"""
+RULES_AMENDED = RULES + """
+[[rule]]
+name = "issues to on-call too"
+where = "detail.eventTypeCategory = 'issue'"
+webhooks = ["oncall"]
+"""
+
+# The collector stacks, each created then updated with the options given here (the update through
+# a dry run as if the stack existed: --dry-run-existing). direct and queue are the delivery modes,
+# each created with the organization feed one way and updated to the other: direct is created
+# with the webhook URL (CreateSecret), as deploy-collector takes it by default, and updated to the
+# secret the test fills, with reminders and the digest off (no schedule); queue takes the default
+# delivery mode, reminders and digest, and uses that secret, with its own KMS key, from the start.
+# rules keeps its routing rules in SSM (RulesParameterName, no webhook of its own) and sets the
+# reminders, the digest and the tick schedule itself; its update uploads amended rules.
 COLLECTORS = {
     "direct": {
         "project": "delibird",
-        "create": ["--delivery-mode", "direct", "--organization-feed", "disabled"],
+        "mode": "direct",
+        "create": ["--delivery-mode", "direct", "--organization-feed", "disabled", "--reminders", "", "--digest-at", ""],
         "webhook": CHAT_URL,
         "update": ["--webhook-secret-arn", "{secret}", "--organization-feed", "enabled"],
     },
     "queue": {
         "project": "delibird-q",
-        "create": ["--delivery-mode", "queue", "--organization-feed", "enabled", "--webhook-secret-arn", "{secret}",
-                   "--webhook-secret-key-arn", "{secret_key}"],
-        "webhook": None,
+        "mode": "queue",
+        "create": ["--organization-feed", "enabled", "--webhook-secret-arn", "{secret}", "--webhook-secret-key-arn", "{secret_key}"],
         "update": ["--organization-feed", "disabled"],
+    },
+    "rules": {
+        "project": "delibird-r",
+        "mode": "queue",
+        "create": ["--rules-file", "{rules}", "--reminders", "2d,4h", "--digest-at", "08:30", "--digest-time-zone", "Europe/Berlin",
+                   "--tick-schedule", "rate(5 minutes)"],
+        "rules": {"create": RULES, "update": RULES_AMENDED},
+        "update": ["--rules-file", "{rules}", "--digest-at", "", "--tick-schedule", "cron(0/10 * * * ? *)"],
     },
 }
 
 
 class Collector(Stack):
-    def __init__(self, world, mode):
-        self.world, self.mode = world, mode
-        self.plan = COLLECTORS[mode]
-        self.project = self.plan["project"]
+    def __init__(self, world, name):
+        self.world, self.variant = world, name
+        self.plan = COLLECTORS[name]
+        self.project, self.mode = self.plan["project"], self.plan["mode"]
         super().__init__(world.collector, f"{self.project}-collector", load("collector.yaml"), world.collector_body.read_text())
         self.taps = {}
+        self.calls = {}
 
     def script_call(self, step):
-        args = [a.format(secret=self.world.secret, secret_key=self.world.secret_key) for a in self.plan[step]]
+        """deploy-collector's call for this step, its parameters, and, with rules, the version
+        the rules upload made."""
+        rules = None
+        if "rules" in self.plan:
+            rules = self.world.directory / f"rules-{self.project}-{step}.toml"
+            rules.write_text(self.plan["rules"][step])
+        values = {"secret": self.world.secret, "secret_key": self.world.secret_key, "rules": rules}
+        args = [a.format(**values) for a in self.plan[step]]
         common = ["--project", self.project, "--organization-id", self.world.organization]
         if step == "create":
             common += ["--image-uri", f"{DEFAULT_ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/delibird:t1"]
-        return collector_call(common + args, webhook=self.plan["webhook"] if step == "create" else None)
+        words, parameters, run = collector_call(
+            common + args, webhook=self.plan.get("webhook") if step == "create" else None, mode="--dry-run" if step == "create" else "--dry-run-existing"
+        )
+        if rules:
+            parameters = self.upload_rules(run, rules, parameters)
+        return words, parameters
+
+    def upload_rules(self, run, rules, parameters):
+        """The rules upload the dry run shows (`aws ssm put-parameter … --value file://RULES`),
+        made by the AWS CLI against the emulator; the RulesVersion it yields, as the script records
+        it, in place of the dry run's placeholder."""
+        upload = run.call("ssm", "put-parameter")
+        assert (option(upload, "--name"), option(upload, "--value")) == ([parameters["RulesParameterName"]], [f"file://{rules}"])
+        result = run_aws_cli(self.account, upload, self.world.directory)
+        assert result.returncode == 0, redact(result.stderr)
+        version = result.stdout.strip()
+        assert parameters["RulesVersion"] == "rules@NEW_VERSION", "the dry run's placeholder for the stored version"
+        return {**parameters, "RulesVersion": f"rules@{version}"}
 
     def deploy(self, step):
-        words = self.script_call(step)
+        words, parameters = self.calls[step] = self.script_call(step)
         assert option(words, "--stack-name") == [self.name]
         capabilities = option(words, "--capabilities")
         if step == "create":
             tags = [tuple(t.split("=", 1)) for t in option(words, "--tags")]
-            record = self.create(parameters_of(words), capabilities, tags)
+            record = self.create(parameters, capabilities, tags)
         else:
-            record = self.update(parameters_of(words), capabilities)
+            record = self.update(parameters, capabilities)
         self.stand_in()
         self.stand_in_delivery()
         return record
@@ -562,11 +671,11 @@ def receive(account, url, count, within=10, batch=10):
 @pytest.fixture(scope="module")
 def collectors(world):
     deployed = {}
-    for mode in COLLECTORS:
-        collector = Collector(world, mode)
+    for name in COLLECTORS:
+        collector = Collector(world, name)
         collector.deploy("create")
         collector.deploy("update")
-        deployed[mode] = collector
+        deployed[name] = collector
     return deployed
 
 
@@ -579,12 +688,11 @@ class Forwarder(Stack):
         self.world = world
 
     def script_call(self, bus_arn):
-        lines = dry_run_calls(
+        run = DryRun(
             "deploy-forwarders", "--region", REGION, "--collector-bus-arn", bus_arn, "--organizational-units", self.world.unit,
             "--regions", REGION,
         )
-        (line,) = [line for line in lines if " create-stack-set " in line]
-        words = shlex.split(line)
+        words = run.call("cloudformation", "create-stack-set")
         parameters = dict(p.removeprefix("ParameterKey=").split(",ParameterValue=", 1) for p in option(words, "--parameters"))
         return parameters, option(words, "--capabilities")
 
@@ -607,16 +715,16 @@ def forwarder(world, collectors):
 # --- The stacks reach CREATE_COMPLETE, then UPDATE_COMPLETE.
 
 
-@pytest.mark.parametrize("mode", list(COLLECTORS))
-def test_the_collector_stack_is_created_then_updated(collectors, mode):
-    collector = collectors[mode]
+@pytest.mark.parametrize("name", list(COLLECTORS))
+def test_the_collector_stack_is_created_then_updated(collectors, name):
+    collector = collectors[name]
     create, update = collector.steps
     assert (create["status"], update["status"]) == ("CREATE_COMPLETE", "UPDATE_COMPLETE")
     check_resources(collector, create)
     check_resources(collector, update, before=create)
-    assert create["parameters"]["DeliveryMode"] == update["parameters"]["DeliveryMode"] == mode
+    assert create["parameters"]["DeliveryMode"] == update["parameters"]["DeliveryMode"] == collector.mode
     changed = {k for k in create["parameters"] if create["parameters"][k] != update["parameters"][k]}
-    given = set(parameters_of(collector.script_call("update")))
+    given = set(collector.calls["update"][1])
     assert changed and changed <= given, "only what the update gave changed; the rest kept its value"
     assert update["parameters"]["ImageUri"] == create["parameters"]["ImageUri"]
     types = {collector.original["Resources"][n]["Type"] for n in update["active"]}
@@ -661,7 +769,10 @@ def test_the_deployed_function_is_configured_as_the_template_says_where_moto_kee
 
 
 def wanted_role(collector):
-    (name,) = collector.of_type("AWS::IAM::Role")
+    """The function's role (its Role is the role's Arn)."""
+    (function,) = collector.of_type("AWS::Lambda::Function")
+    name, attribute = collector.original["Resources"][function]["Properties"]["Role"]["Fn::GetAtt"]
+    assert attribute == "Arn" and name in collector.of_type("AWS::IAM::Role")
     return name
 
 
@@ -693,6 +804,9 @@ def test_an_update_that_changes_a_condition_keeps_moto_s_old_key_policy(collecto
     held = direct.account.client("kms").get_key_policy(KeyId=direct.last["created"][key]["PhysicalResourceId"], PolicyName="default")
     held = held["Policy"] if isinstance(held["Policy"], dict) else json.loads(held["Policy"])
     assert held == before  # MOTO_DEVIATIONS["update-keeps-if-values"]
+    # MOTO_DEVIATIONS["no-value-in-list"]: the tick role's statement, reminders and digest being off.
+    assert held["Statement"].count(None) == 1
+    assert len(key_policy(direct.account, direct.last["created"][key]["PhysicalResourceId"])["Statement"]) == len(held["Statement"]) - 1
 
 
 def test_the_forwarder_stack_is_created_then_updated_to_another_collector_bus(forwarder, collectors):
@@ -920,7 +1034,7 @@ def assert_rule_may_publish(collector, tap):
     assert decide(policy, **ask, context={**over_tls, "aws:SecureTransport": "false"}) == "Deny"
     assert decide(policy, **ask, context={**over_tls, "aws:SourceArn": rule_arn + "-other"}) == "ImplicitDeny"
     key_arn = sns.get_topic_attributes(TopicArn=tap["topic"])["Attributes"]["KmsMasterKeyId"]
-    key = kms.get_key_policy(KeyId=key_arn, PolicyName="default")["Policy"]
+    key = key_policy(collector.account, key_arn)
     for action in ("kms:GenerateDataKey", "kms:Decrypt"):
         assert decide(key, action=action, resource="*", service="events.amazonaws.com", context={"aws:SourceArn": rule_arn}) == "Allow"
     return rule_arn
@@ -949,10 +1063,40 @@ def carry_to_the_function(collector, tap, arrived):
     ask = {"action": "sqs:SendMessage", "resource": mapping["EventSourceArn"], "service": "sns.amazonaws.com"}
     assert decide(attributes["Policy"], **ask, context={"aws:SourceArn": topic, "aws:SecureTransport": "true"}) == "Allow"
     assert decide(attributes["Policy"], **ask, context={"aws:SourceArn": topic, "aws:SecureTransport": "false"}) == "Deny"
-    key = collector.account.client("kms").get_key_policy(KeyId=attributes["KmsMasterKeyId"], PolicyName="default")["Policy"]
+    key = key_policy(collector.account, attributes["KmsMasterKeyId"])
     assert decide(key, action="kms:GenerateDataKey", resource="*", service="sns.amazonaws.com", context={"aws:SourceArn": topic}) == "Allow"
-    messages = receive(collector.account, queue, 1, batch=mapping["BatchSize"])
-    return sqs_lambda_event(messages, mapping["EventSourceArn"], collector.account.region), queue
+    # The batching the template asks for (QueueBatchSize, QueueBatchingWindowSeconds: their defaults).
+    (source,) = collector.of_type("AWS::Lambda::EventSourceMapping")
+    wanted = collector.last["resolved"][source]
+    assert (mapping["BatchSize"], mapping["MaximumBatchingWindowInSeconds"]) == (wanted["BatchSize"], wanted["MaximumBatchingWindowInSeconds"]) == (100, 5)
+    assert mapping["ScalingConfig"] == {"MaximumConcurrency": int(collector.last["parameters"]["ReservedConcurrency"])}
+    (message,) = poll_batch(collector.account, queue, mapping)
+    return sqs_lambda_event([message], mapping["EventSourceArn"], collector.account.region), queue
+
+
+def poll_batch(account, url, mapping):
+    """One batch as Lambda's SQS poller gathers it for the mapping: messages until its BatchSize,
+    or until its MaximumBatchingWindowInSeconds has passed since the poll began (bounded by it)."""
+    sqs = account.client("sqs")
+    got = []
+    deadline = time.monotonic() + mapping["MaximumBatchingWindowInSeconds"]
+    while len(got) < mapping["BatchSize"] and (left := deadline - time.monotonic()) > 0:
+        answer = sqs.receive_message(
+            QueueUrl=url,
+            MaxNumberOfMessages=min(mapping["BatchSize"] - len(got), 10),
+            WaitTimeSeconds=max(1, min(int(left), 20)),
+            AttributeNames=["All"],
+            MessageAttributeNames=["All"],
+        )
+        got += answer.get("Messages", [])
+    return got
+
+
+def key_policy(account, key_id):
+    """A key's policy as moto holds it, read as CloudFormation would have made it
+    (without_no_value)."""
+    held = account.client("kms").get_key_policy(KeyId=key_id, PolicyName="default")["Policy"]
+    return without_no_value(held if isinstance(held, dict) else json.loads(held))
 
 
 @pytest.mark.parametrize(
@@ -1037,26 +1181,40 @@ def run_aws_cli(account, words, tmp_path):
 
 def test_the_deploy_command_deploy_collector_prints_creates_and_updates_the_stack(world, tmp_path):
     """`aws cloudformation deploy` (change sets), the call scripts/deploy-collector makes, with
-    the template path swapped for the emulator's copy (without read-outs: no Outputs are read):
-    a queue-mode collector created, then given a new image as scripts/roll-image does."""
+    the template path swapped for the emulator's copy (without read-outs: no Outputs are read)
+    and the private parameters file written where the call reads it, as the script writes it: a
+    collector in the default (queue) mode created, then given a new image by scripts/roll-image's
+    call."""
     region = "us-west-2"
     account = world.collector.in_region(region)
     body, _ = emulator_copy("collector.yaml", tmp_path, read_outs=False)
 
-    def deploy(project, *args):
-        options = ["--region", region, "--project", project, "--organization-id", world.organization, *args]
-        (line,) = [line for line in dry_run_calls("deploy-collector", *options) if " cloudformation deploy " in line]
-        words = shlex.split(line)
+    def run(words, files):
         assert words[words.index("--template-file") + 1] == "templates/collector.yaml"
         words[words.index("--template-file") + 1] = str(body)
+        (overrides,) = option(words, "--parameter-overrides")
+        if overrides.startswith("file://"):
+            path = tmp_path / overrides.removeprefix("file://")
+            path.write_text(files[path.name])
+            path.chmod(0o600)
+            words[words.index(overrides)] = f"file://{path}"
         return run_aws_cli(account, words, tmp_path)
 
-    def image(tag):
-        return ["--image-uri", f"{DEFAULT_ACCOUNT}.dkr.ecr.{region}.amazonaws.com/delibird:{tag}"]
+    def create(project, *args):
+        image = f"{DEFAULT_ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{project}:t1"
+        options = ["--region", region, "--project", project, "--organization-id", world.organization, "--image-uri", image]
+        dry_run = DryRun("deploy-collector", *options, "--webhook-secret-arn", world.secret, *args)
+        return run(dry_run.call("cloudformation", "deploy"), dry_run.files)
+
+    def roll(project):
+        dry_run = DryRun("roll-image", "--region", region, "--project", project, "--tag", "t2", "--account", DEFAULT_ACCOUNT, mode="--dry-run-existing")
+        words = dry_run.call("cloudformation", "deploy")
+        assert option(words, "--parameter-overrides") == [f"ImageUri={DEFAULT_ACCOUNT}.dkr.ecr.{region}.amazonaws.com/{project}:t2"]
+        return run(words, dry_run.files)
 
     statuses = []
-    for args in ((*image("t1"), "--delivery-mode", "queue", "--webhook-secret-arn", world.secret), image("t2")):
-        result = deploy("delibird-cli", *args)
+    for deploy in (create, roll):
+        result = deploy("delibird-cli")
         assert result.returncode == 0, redact(result.stderr)
         assert "Successfully created/updated stack - delibird-cli-collector" in result.stdout
         stack = account.client("cloudformation").describe_stacks(StackName="delibird-cli-collector")["Stacks"][0]
@@ -1070,8 +1228,8 @@ def test_the_deploy_command_deploy_collector_prints_creates_and_updates_the_stac
     assert config["Environment"]["Variables"]["DELIBIRD_WEBHOOK_SECRET"] == world.secret
 
     # MOTO_DEVIATIONS["update-resolves-false-condition"]: the same in direct mode.
-    assert deploy("delibird-cli-direct", *image("t1"), "--webhook-secret-arn", world.secret).returncode == 0
-    result = deploy("delibird-cli-direct", *image("t2"))
+    assert create("delibird-cli-direct", "--delivery-mode", "direct").returncode == 0
+    result = roll("delibird-cli-direct")
     assert result.returncode != 0 and "Fn::GetAtt references undefined resource" in result.stderr, redact(result.stdout + result.stderr)
 
 
