@@ -293,6 +293,8 @@ MOTO_DEVIATIONS = {
     "of a resource that does not exist: `aws cloudformation deploy` cannot update a direct-mode collector",
     "change-set-outputs": "a stack made by ExecuteChangeSet (`aws cloudformation deploy`) has no Outputs",
     "no-rules-or-parameter-checks": "the template's Rules, and parameter AllowedValues, are not evaluated",
+    "describe-key": "DescribeKey of a key moto's CloudFormation made fails (500, TypeError): moto keeps the key's "
+    "policy as a dict where its policy check reads JSON",
     "no-value-in-list": "a list item that is Ref AWS::NoValue (an Fn::If's other branch) stays in the list as null, "
     "where CloudFormation removes it: the key policy moto holds has a null statement",
 }
@@ -530,8 +532,10 @@ webhooks = ["oncall"]
 # with the webhook URL (CreateSecret), as deploy-collector takes it by default, and updated to the
 # secret the test fills, with reminders and the digest off (no schedule); queue takes the default
 # delivery mode, reminders and digest, and uses that secret, with its own KMS key, from the start.
-# rules keeps its routing rules in SSM (RulesParameterName, no webhook of its own) and sets the
-# reminders, the digest and the tick schedule itself; its update uploads amended rules.
+# rules keeps its routing rules in SSM (RulesParameterName, no webhook of its own), serves a second
+# organization, sets the reminders, the digest, the tick schedule and the card settings itself,
+# and its update uploads amended rules, turns the digest off and changes the schedule.
+SECOND_ORGANIZATION = "o-secondorg01"
 COLLECTORS = {
     "direct": {
         "project": "delibird",
@@ -549,8 +553,10 @@ COLLECTORS = {
     "rules": {
         "project": "delibird-r",
         "mode": "queue",
+        "organizations": f"{{organization}},{SECOND_ORGANIZATION}",
         "create": ["--rules-file", "{rules}", "--reminders", "2d,4h", "--digest-at", "08:30", "--digest-time-zone", "Europe/Berlin",
-                   "--tick-schedule", "rate(5 minutes)"],
+                   "--tick-schedule", "rate(5 minutes)", "--rollup", "disabled", "--account-tags", "Owner,Team",
+                   "--account-ou-path", "disabled", "--language", "ja_JP", "--severity-critical-keywords", "BREACH,RANSOM"],
         "rules": {"create": RULES, "update": RULES_AMENDED},
         "update": ["--rules-file", "{rules}", "--digest-at", "", "--tick-schedule", "cron(0/10 * * * ? *)"],
     },
@@ -573,9 +579,9 @@ class Collector(Stack):
         if "rules" in self.plan:
             rules = self.world.directory / f"rules-{self.project}-{step}.toml"
             rules.write_text(self.plan["rules"][step])
-        values = {"secret": self.world.secret, "secret_key": self.world.secret_key, "rules": rules}
+        values = {"secret": self.world.secret, "secret_key": self.world.secret_key, "rules": rules, "organization": self.world.organization}
         args = [a.format(**values) for a in self.plan[step]]
-        common = ["--project", self.project, "--organization-id", self.world.organization]
+        common = ["--project", self.project, "--organization-id", self.plan.get("organizations", "{organization}").format(**values)]
         if step == "create":
             common += ["--image-uri", f"{DEFAULT_ACCOUNT}.dkr.ecr.{REGION}.amazonaws.com/delibird:t1"]
         words, parameters, run = collector_call(
@@ -699,9 +705,12 @@ class Forwarder(Stack):
     def forward_to(self, bus_arn):
         parameters, capabilities = self.script_call(bus_arn)
         if not self.steps:
-            return self.create(parameters, capabilities)
-        if self.last["parameters"]["CollectorEventBusArn"] != bus_arn:
-            return self.update(parameters, capabilities)
+            self.create(parameters, capabilities)
+        elif self.last["parameters"]["CollectorEventBusArn"] != bus_arn:
+            self.update(parameters, capabilities)
+        else:
+            return self.last
+        self.stand_in()
         return self.last
 
 
@@ -861,6 +870,255 @@ def assert_forwarder_reaches(forwarder, bus, role_grants):
     for granted in (role_grants, bus.replace(bus.split("/")[-1], "another-bus")):
         decisions = {decide(d, action="events:PutEvents", resource=granted) for d in documents}
         assert ("Allow" in decisions) == (granted == role_grants), (granted, decisions)
+    # What EventBridge cannot put on the bus goes to the forwarder's own dead-letter queue, in the
+    # member account, which admits that rule alone (its policy applied by the test: NOT_CREATED).
+    sqs = forwarder.account.client("sqs")
+    url = forwarder.last["outputs"]["DeadLetterQueueUrl"]
+    attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn", "Policy", "MessageRetentionPeriod"])["Attributes"]
+    assert target["DeadLetterConfig"] == {"Arn": attributes["QueueArn"]} and attributes["QueueArn"].split(":")[4] == forwarder.account.id
+    assert "RetryPolicy" not in target, "EventBridge takes no retry policy for an event bus target"
+    assert attributes["MessageRetentionPeriod"] == "1209600"
+    ask = {"action": "sqs:SendMessage", "resource": attributes["QueueArn"], "service": "events.amazonaws.com"}
+    over_tls = {"aws:SourceArn": rule["Arn"], "aws:SecureTransport": "true"}
+    assert decide(attributes["Policy"], **ask, context=over_tls) == "Allow"
+    assert decide(attributes["Policy"], **ask, context={**over_tls, "aws:SourceArn": rule["Arn"] + "-other"}) == "ImplicitDeny"
+    assert decide(attributes["Policy"], **ask, context={**over_tls, "aws:SecureTransport": "false"}) == "Deny"
+
+
+# --- What the new template parameters build: the tick schedule and its role, the dedup table's
+# index, rules in SSM, the card settings, several organizations, the alarms.
+
+
+TICK_INPUT = '{"delibird": "tick", "scheduledTime": "<aws.scheduler.scheduled-time>"}'
+# What each collector's schedule runs on, and what its function is told (after its update;
+# direct has none).
+TICKS = {
+    "queue": {"expression": "rate(15 minutes)", "reminders": "7d,1d,1h", "digest": "09:00", "zone": "UTC"},
+    "rules": {"expression": "cron(0/10 * * * ? *)", "reminders": "2d,4h", "digest": "", "zone": "Europe/Berlin"},
+}
+
+
+def function_configuration(collector):
+    return collector.account.client("lambda").get_function_configuration(FunctionName=collector.last["outputs"]["FunctionName"])
+
+
+def role_policies(stack, role):
+    """The policy documents of one of the stack's roles, by name: its own (the role's Policies,
+    which moto's CloudFormation made) and those the test applied (AWS::IAM::RolePolicy,
+    NOT_CREATED), each read as CloudFormation would have made it."""
+    iam = stack.account.client("iam")
+    role_name = stack.last["created"][role]["PhysicalResourceId"]
+    own = {p["PolicyName"] for p in stack.original["Resources"][role]["Properties"].get("Policies", [])}
+    documents = {}
+    for name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
+        held = iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"]
+        if name in own:
+            assert isinstance(held, str) and held.startswith("{'")  # MOTO_DEVIATIONS["role-policy-repr"]
+            held = ast.literal_eval(held)
+        documents[name] = without_no_value(held if isinstance(held, dict) else json.loads(held))
+    return documents
+
+
+def allowed(documents, action, resource, context=None):
+    """Whether a role with these identity policies may do `action` on `resource`."""
+    decisions = {decide(d, action=action, resource=resource, context=context) for d in documents.values()}
+    return "Allow" in decisions and "Deny" not in decisions
+
+
+def tick_role(collector):
+    (role,) = [n for n in collector.of_type("AWS::IAM::Role") if n != wanted_role(collector)]
+    return role
+
+
+def dead_letter_queue_arn(collector):
+    sqs = collector.account.client("sqs")
+    return sqs.get_queue_attributes(QueueUrl=collector.last["outputs"]["DeadLetterQueueUrl"], AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+
+
+@pytest.mark.parametrize("name", ["queue", "rules"])
+def test_the_tick_schedule_invokes_the_function_with_the_tick_as_its_role(collectors, name):
+    """The schedule as deployed (NOT_CREATED["AWS::Scheduler::Schedule"]: moto never fires it):
+    the function, the tick input, the role, the retries and the dead-letter queue."""
+    collector, wanted = collectors[name], TICKS[name]
+    config = function_configuration(collector)
+    role = collector.account.client("iam").get_role(RoleName=collector.last["created"][tick_role(collector)]["PhysicalResourceId"])["Role"]
+    schedule = collector.account.client("scheduler").get_schedule(Name=f"{collector.project}-tick")
+    assert schedule["Arn"] == f"arn:aws:scheduler:{REGION}:{DEFAULT_ACCOUNT}:schedule/default/{collector.project}-tick"
+    assert (schedule["ScheduleExpression"], schedule["State"], schedule["FlexibleTimeWindow"]) == (wanted["expression"], "ENABLED", {"Mode": "OFF"})
+    assert schedule["Target"] == {
+        "Arn": config["FunctionArn"],
+        "RoleArn": role["Arn"],
+        "Input": TICK_INPUT,
+        "RetryPolicy": {"MaximumRetryAttempts": 2, "MaximumEventAgeInSeconds": 900},
+        "DeadLetterConfig": {"Arn": dead_letter_queue_arn(collector)},
+    }
+    assert json.loads(schedule["Target"]["Input"]) == {"delibird": "tick", "scheduledTime": "<aws.scheduler.scheduled-time>"}
+    variables = config["Environment"]["Variables"]
+    told = (variables["DELIBIRD_REMINDERS"], variables["DELIBIRD_DIGEST_AT"], variables["DELIBIRD_DIGEST_TZ"])
+    assert told == (wanted["reminders"], wanted["digest"], wanted["zone"])
+    # Scheduler invokes asynchronously: the function's retries are stated (applied: NOT_CREATED).
+    invoke_config = collector.account.client("lambda").get_function_event_invoke_config(FunctionName=config["FunctionName"], Qualifier="$LATEST")
+    assert (invoke_config["MaximumRetryAttempts"], invoke_config["MaximumEventAgeInSeconds"]) == (2, 21600)
+    if name == "rules":
+        (tick,) = collector.of_type("AWS::Scheduler::Schedule")
+        assert collector.steps[0]["resolved"][tick]["ScheduleExpression"] == "rate(5 minutes)", "created so, then updated"
+
+
+def test_without_reminders_or_digest_there_is_no_schedule(collectors):
+    direct = collectors["direct"]
+    assert not direct.of_type("AWS::Scheduler::Schedule") and direct.of_type("AWS::IAM::Role") == [wanted_role(direct)]
+    scheduler = direct.account.client("scheduler")
+    with pytest.raises(scheduler.exceptions.ResourceNotFoundException):
+        scheduler.get_schedule(Name=f"{direct.project}-tick")
+    variables = function_configuration(direct)["Environment"]["Variables"]
+    assert (variables["DELIBIRD_REMINDERS"], variables["DELIBIRD_DIGEST_AT"]) == ("", "")
+
+
+@pytest.mark.parametrize("name", ["queue", "rules"])
+def test_the_tick_role_may_only_invoke_the_function_and_park_ticks(collectors, name):
+    """The role's trust (Scheduler, for the stack's schedule, as the template writes it) and
+    policy (invoking the function, nothing else), the dead-letter queue's and the key's policies
+    (the role may park ticks, through SQS) — evaluated with policy.py on what moto holds."""
+    collector = collectors[name]
+    account = collector.account.id
+    role = collector.account.client("iam").get_role(RoleName=collector.last["created"][tick_role(collector)]["PhysicalResourceId"])["Role"]
+    schedule = collector.account.client("scheduler").get_schedule(Name=f"{collector.project}-tick")
+    trust = role["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    ask = {"action": "sts:AssumeRole", "resource": "*", "service": "scheduler.amazonaws.com"}
+    context = {"aws:SourceArn": schedule["Arn"], "aws:SourceAccount": account}
+    assert decide(trust, **ask, context=context) == "Allow"
+    assert decide(trust, **ask, context={**context, "aws:SourceArn": schedule["Arn"] + "-other"}) == "ImplicitDeny"
+    assert decide(trust, **ask, context={**context, "aws:SourceAccount": OUTSIDER}) == "ImplicitDeny"
+    assert decide(trust, **{**ask, "service": "events.amazonaws.com"}, context=context) == "ImplicitDeny"
+
+    documents = role_policies(collector, tick_role(collector))
+    function = function_configuration(collector)["FunctionArn"]
+    assert allowed(documents, "lambda:InvokeFunction", function)
+    assert not allowed(documents, "lambda:InvokeFunction", function.replace(f":function:{collector.project}", ":function:another"))
+    statements = [s for d in documents.values() for s in d["Statement"]]
+    assert {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])} == {"lambda:InvokeFunction"}
+
+    sqs = collector.account.client("sqs")
+    queue = dead_letter_queue_arn(collector)
+    attributes = sqs.get_queue_attributes(QueueUrl=collector.last["outputs"]["DeadLetterQueueUrl"], AttributeNames=["Policy", "KmsMasterKeyId"])["Attributes"]
+    park = {"action": "sqs:SendMessage", "resource": queue, "context": {"aws:SecureTransport": "true"}}
+    assert decide(attributes["Policy"], **park, principal=role["Arn"]) == "Allow"
+    assert decide(attributes["Policy"], **park, principal=role["Arn"].replace(role["RoleName"], "another-role")) == "ImplicitDeny"
+    assert decide(attributes["Policy"], **{**park, "context": {"aws:SecureTransport": "false"}}, principal=role["Arn"]) == "Deny"
+    key = key_policy(collector.account, attributes["KmsMasterKeyId"])
+    through_sqs = {"kms:ViaService": f"sqs.{REGION}.amazonaws.com", "kms:CallerAccount": account}
+    for action in ("kms:GenerateDataKey", "kms:Decrypt"):
+        assert decide(key, action=action, resource="*", principal=role["Arn"], context=through_sqs) == "Allow"
+        assert decide(key, action=action, resource="*", principal=role["Arn"], context={"kms:CallerAccount": account}) == "ImplicitDeny"
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="templates/collector.yaml's TickRole trusts aws:SourceArn = the schedule's ARN; EventBridge Scheduler's "
+    "confused-deputy guide says the value it presents is the schedule group's ARN and warns not to scope it to a "
+    "schedule: as written, Scheduler may not assume the role (reported; the template is not this test's to change)",
+)
+def test_the_tick_role_trusts_scheduler_as_scheduler_presents_itself(collectors):
+    collector = collectors["queue"]
+    role = collector.account.client("iam").get_role(RoleName=collector.last["created"][tick_role(collector)]["PhysicalResourceId"])["Role"]
+    trust = role["AssumeRolePolicyDocument"]
+    trust = json.loads(trust) if isinstance(trust, str) else trust
+    group = collector.account.client("scheduler").get_schedule_group(Name="default")["Arn"]
+    assert group == f"arn:aws:scheduler:{REGION}:{DEFAULT_ACCOUNT}:schedule-group/default"
+    context = {"aws:SourceArn": group, "aws:SourceAccount": collector.account.id}
+    assert decide(trust, action="sts:AssumeRole", resource="*", service="scheduler.amazonaws.com", context=context) == "Allow"
+
+
+def test_the_dedup_table_has_the_by_kind_index_the_function_may_query(collectors):
+    for collector in collectors.values():
+        (table,) = collector.of_type("AWS::DynamoDB::Table")
+        name = collector.last["created"][table]["PhysicalResourceId"]
+        description = collector.account.client("dynamodb").describe_table(TableName=name)["Table"]
+        assert description["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+        (index,) = description["GlobalSecondaryIndexes"]
+        key_schema = [{"AttributeName": "kind", "KeyType": "HASH"}, {"AttributeName": "id", "KeyType": "RANGE"}]
+        assert (index["IndexName"], index["KeySchema"], index["Projection"]) == ("by-kind", key_schema, {"ProjectionType": "ALL"})
+        index_arn = f"{description['TableArn']}/index/by-kind"  # an index's ARN, as IAM names it
+        assert function_configuration(collector)["Environment"]["Variables"]["DELIBIRD_DEDUP_TABLE"] == name
+        documents = role_policies(collector, wanted_role(collector))
+        assert allowed(documents, "dynamodb:Query", index_arn)
+        assert not allowed(documents, "dynamodb:Query", description["TableArn"])
+        assert not allowed(documents, "dynamodb:Query", f"{description['TableArn']}/index/another")
+        for action in ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DescribeTable"):
+            assert allowed(documents, action, description["TableArn"])
+
+
+def test_the_rules_collector_reads_its_rules_from_ssm_and_may_read_that_parameter_only(collectors):
+    collector = collectors["rules"]
+    parameter = f"/{collector.project}/rules"
+    assert [s["parameters"]["RulesParameterName"] for s in collector.steps] == [parameter] * 2
+    assert [s["parameters"]["RulesVersion"] for s in collector.steps] == ["rules@1", "rules@2"]
+    stored = collector.account.client("ssm").get_parameter(Name=parameter)["Parameter"]
+    assert (stored["Type"], stored["Value"], stored["Version"]) == ("String", RULES_AMENDED, 2), "as deploy-collector uploaded them"
+    config = function_configuration(collector)
+    assert config["Environment"]["Variables"]["DELIBIRD_RULES"] == f"ssm:{parameter}"
+    assert "DELIBIRD_WEBHOOK_SECRET" not in config["Environment"]["Variables"], "rules alone name every webhook"
+    # A new version changes the function's configuration, so Lambda starts environments that read it.
+    assert config["Description"] == f"AWS Health events to Google Chat cards (delibird); rules {parameter} rules@2"
+
+    documents = role_policies(collector, wanted_role(collector))
+    arn = stored["ARN"]
+    assert arn == f"arn:aws:ssm:{REGION}:{DEFAULT_ACCOUNT}:parameter{parameter}"
+    assert allowed(documents, "ssm:GetParameter", arn)
+    for other in (f"{arn}-old", f"{arn}/more", arn.replace(collector.project, "delibird"), arn.replace(REGION, "us-east-1"),
+                  arn.replace("/rules", "/settings")):
+        assert not allowed(documents, "ssm:GetParameter", other), other
+    # The rules' own webhooks, under /CODE/webhooks/ (deploy-collector --rule-webhook), and no other.
+    assert allowed(documents, "ssm:GetParameter", arn.replace("/rules", "/webhooks/oncall"))
+    assert not allowed(documents, "ssm:GetParameter", arn.replace(f"/{collector.project}/rules", "/delibird/webhooks/oncall"))
+    for action in ("ssm:GetParameters", "ssm:GetParametersByPath", "ssm:PutParameter"):
+        assert not allowed(documents, action, arn), action
+    # Without rules, no parameter at all.
+    for other in (collectors["direct"], collectors["queue"]):
+        assert "DELIBIRD_RULES" not in function_configuration(other)["Environment"]["Variables"]
+        assert not allowed(role_policies(other, wanted_role(other)), "ssm:GetParameter", arn.replace(collector.project, other.project))
+
+
+def test_the_card_settings_and_organizations_reach_the_function_and_the_bus(world, collectors):
+    settings = ("DELIBIRD_ROLLUP", "DELIBIRD_ACCOUNT_LOOKUP", "DELIBIRD_ACCOUNT_TAGS", "DELIBIRD_ACCOUNT_OU", "DELIBIRD_LANGUAGE",
+                "DELIBIRD_SEVERITY_CRITICAL_KEYWORDS", "DELIBIRD_SEVERITY_HIGH_KEYWORDS", "DELIBIRD_SEVERITY_WARNING_KEYWORDS")
+    told = {name: {k: v for k, v in function_configuration(c)["Environment"]["Variables"].items() if k in settings} for name, c in collectors.items()}
+    assert told["queue"] == {"DELIBIRD_ROLLUP": "1", "DELIBIRD_ACCOUNT_LOOKUP": "static", "DELIBIRD_ACCOUNT_OU": "1", "DELIBIRD_LANGUAGE": "en_US"}
+    assert told["rules"] == {
+        "DELIBIRD_ROLLUP": "0",
+        "DELIBIRD_ACCOUNT_LOOKUP": "static",
+        "DELIBIRD_ACCOUNT_TAGS": "Owner,Team",
+        "DELIBIRD_ACCOUNT_OU": "0",
+        "DELIBIRD_LANGUAGE": "ja_JP",
+        "DELIBIRD_SEVERITY_CRITICAL_KEYWORDS": "BREACH,RANSOM",
+    }
+    # Several organizations: the bus admits principals of each.
+    rules = collectors["rules"]
+    bus = rules.last["outputs"]["EventBusArn"]
+    policy = json.loads(rules.account.client("events").describe_event_bus(Name=bus.split("/")[-1])["Policy"])
+    (statement,) = policy["Statement"]
+    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalOrgID": [world.organization, SECOND_ORGANIZATION]}}
+    for organization, decision in ((world.organization, "Allow"), (SECOND_ORGANIZATION, "Allow"), ("o-thirdorg0001", "ImplicitDeny")):
+        context = {"aws:PrincipalOrgID": organization}
+        assert decide(policy, action="events:PutEvents", resource=bus, account=world.member.id, context=context) == decision
+
+
+def test_the_alarms_watch_the_function_s_metrics_and_the_dead_letters(collectors):
+    for collector in collectors.values():
+        project, function = collector.project, collector.last["outputs"]["FunctionName"]
+        wanted = {
+            f"{project}-errors": ("AWS/Lambda", "Errors", [{"Name": "FunctionName", "Value": function}]),
+            f"{project}-dead-letters": ("AWS/SQS", "ApproximateNumberOfMessagesVisible", [{"Name": "QueueName", "Value": f"{project}-dead-letters"}]),
+            f"{project}-failed": ("delibird", "Failed", [{"Name": "FunctionName", "Value": function}]),
+            f"{project}-store-unavailable": ("delibird", "StoreUnavailable", [{"Name": "FunctionName", "Value": function}]),
+        }
+        alarms = collector.account.client("cloudwatch").describe_alarms(AlarmNames=list(wanted))["MetricAlarms"]
+        assert {a["AlarmName"]: (a["Namespace"], a["MetricName"], a["Dimensions"]) for a in alarms} == wanted
+        for alarm in alarms:
+            assert (alarm["Threshold"], alarm["ComparisonOperator"], alarm["TreatMissingData"]) == (1, "GreaterThanOrEqualToThreshold", "notBreaching")
+            assert alarm["AlarmActions"] == [], "no AlarmTopicArn: alarms without actions"
 
 
 # --- One event, end to end.
@@ -1424,3 +1682,54 @@ def test_the_hops_the_test_carries_are_ones_moto_does_not_carry(world):
         assert moto_said(world, since, [reason], str(refused.value)), (
             f"{hop}: moto failed otherwise:\n{redact(world.moto.log_text()[since:][-3000:])}"
         )
+
+
+# --- Deleting a collector: what it retains. Last, since it takes the rules collector away.
+
+
+def _exists(account, kind, physical_id):
+    """Whether a resource of `kind` named `physical_id` (its Ref) is still in the emulator."""
+    probes = {
+        "AWS::SQS::Queue": ("sqs", lambda c: c.get_queue_attributes(QueueUrl=physical_id), "AWS.SimpleQueueService.NonExistentQueue"),
+        "AWS::DynamoDB::Table": ("dynamodb", lambda c: c.describe_table(TableName=physical_id), "ResourceNotFoundException"),
+        "AWS::SNS::Topic": ("sns", lambda c: c.get_topic_attributes(TopicArn=physical_id), "NotFound"),
+        "AWS::Lambda::Function": ("lambda", lambda c: c.get_function(FunctionName=physical_id), "ResourceNotFoundException"),
+        "AWS::IAM::Role": ("iam", lambda c: c.get_role(RoleName=physical_id), "NoSuchEntity"),
+    }
+    if kind == "AWS::KMS::Key":  # MOTO_DEVIATIONS["describe-key"]: listed instead
+        return physical_id in {k["KeyId"] for k in account.client("kms").list_keys()["Keys"]}
+    if kind == "AWS::Logs::LogGroup":
+        groups = account.client("logs").describe_log_groups(logGroupNamePrefix=physical_id)["logGroups"]
+        return physical_id in {g["logGroupName"] for g in groups}
+    service, probe, missing = probes[kind]
+    try:
+        probe(account.client(service))
+    except botocore.exceptions.ClientError as error:
+        assert error.response["Error"]["Code"] == missing, error
+        return False
+    return True
+
+
+def test_deleting_a_collector_keeps_what_it_retains(collectors):
+    """DeletionPolicy Retain: the dead letters, the key that encrypts them, the dedup table and the
+    log outlive the stack (the webhook secret too, which moto does not create: NOT_CREATED); the
+    rest goes with it."""
+    collector = collectors["rules"]
+    resources = collector.original["Resources"]
+    checked = {n for n in collector.last["created"] if resources[n]["Type"] in (
+        "AWS::SQS::Queue", "AWS::KMS::Key", "AWS::DynamoDB::Table", "AWS::Logs::LogGroup", "AWS::SNS::Topic", "AWS::Lambda::Function",
+        "AWS::IAM::Role")}
+    retained = {n for n in checked if resources[n].get("DeletionPolicy") == "Retain"}
+    assert {resources[n]["Type"] for n in retained} == {"AWS::SQS::Queue", "AWS::KMS::Key", "AWS::DynamoDB::Table", "AWS::Logs::LogGroup"}
+    assert all(resources[n].get("UpdateReplacePolicy") == "Retain" for n in retained)
+    physical = {n: collector.last["created"][n]["PhysicalResourceId"] for n in checked}
+    (key,) = collector.of_type("AWS::KMS::Key")
+    with pytest.raises(botocore.exceptions.ClientError, match=r"\(500\) when calling the DescribeKey"):
+        collector.account.client("kms").describe_key(KeyId=physical[key])  # MOTO_DEVIATIONS["describe-key"]
+    stack_id = collector.describe()["StackId"]
+    collector.cf.delete_stack(StackName=stack_id)
+    wait_for(lambda: collector.cf.describe_stacks(StackName=stack_id)["Stacks"][0]["StackStatus"] == "DELETE_COMPLETE", "the stack deleted", 60)
+    left = {n for n in checked if _exists(collector.account, resources[n]["Type"], physical[n])}
+    assert left == retained, f"left {sorted(left)}, retained {sorted(retained)}"
+    # The rules parameter is deploy-collector's, not the stack's: it stays too.
+    assert collector.account.client("ssm").get_parameter(Name=f"/{collector.project}/rules")["Parameter"]["Value"] == RULES_AMENDED
