@@ -293,6 +293,7 @@ MOTO_DEVIATIONS = {
     "of a resource that does not exist: `aws cloudformation deploy` cannot update a direct-mode collector",
     "change-set-outputs": "a stack made by ExecuteChangeSet (`aws cloudformation deploy`) has no Outputs",
     "no-rules-or-parameter-checks": "the template's Rules, and parameter AllowedValues, are not evaluated",
+    "no-index-arn": "DescribeTable gives a global secondary index no IndexArn",
     "describe-key": "DescribeKey of a key moto's CloudFormation made fails (500, TypeError): moto keeps the key's "
     "policy as a dict where its policy check reads JSON",
     "no-value-in-list": "a list item that is Ref AWS::NoValue (an Fn::If's other branch) stays in the list as null, "
@@ -1017,7 +1018,7 @@ def test_the_tick_role_may_only_invoke_the_function_and_park_ticks(collectors, n
     strict=True,
     raises=AssertionError,
     reason="templates/collector.yaml's TickRole trusts aws:SourceArn = the schedule's ARN; EventBridge Scheduler's "
-    "confused-deputy guide says the value it presents is the schedule group's ARN and warns not to scope it to a "
+    "confused-deputy guide says the value of aws:SourceArn must be the schedule group's ARN, and not to scope it to a "
     "schedule: as written, Scheduler may not assume the role (reported; the template is not this test's to change)",
 )
 def test_the_tick_role_trusts_scheduler_as_scheduler_presents_itself(collectors):
@@ -1040,7 +1041,8 @@ def test_the_dedup_table_has_the_by_kind_index_the_function_may_query(collectors
         (index,) = description["GlobalSecondaryIndexes"]
         key_schema = [{"AttributeName": "kind", "KeyType": "HASH"}, {"AttributeName": "id", "KeyType": "RANGE"}]
         assert (index["IndexName"], index["KeySchema"], index["Projection"]) == ("by-kind", key_schema, {"ProjectionType": "ALL"})
-        index_arn = f"{description['TableArn']}/index/by-kind"  # an index's ARN, as IAM names it
+        assert "IndexArn" not in index  # MOTO_DEVIATIONS["no-index-arn"]: AWS's form, then
+        index_arn = f"{description['TableArn']}/index/by-kind"
         assert function_configuration(collector)["Environment"]["Variables"]["DELIBIRD_DEDUP_TABLE"] == name
         documents = role_policies(collector, wanted_role(collector))
         assert allowed(documents, "dynamodb:Query", index_arn)
