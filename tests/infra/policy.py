@@ -37,6 +37,8 @@ def _principal_matches(principal, request):
                 return True
             if kind == "AWS" and value == "*":
                 return True
+            if kind == "AWS" and request.get("principal") and value == request["principal"]:
+                return True
             if kind == "AWS" and request.get("account") and value in (
                 request["account"],
                 f"arn:aws:iam::{request['account']}:root",
@@ -61,12 +63,15 @@ def _conditions_hold(conditions, context):
     return True
 
 
-def decide(policy, *, action, resource, service=None, account=None, context=None):
+def decide(policy, *, action, resource, service=None, account=None, principal=None, context=None):
     """'Allow', 'Deny' (an explicit Deny matched) or 'ImplicitDeny' for one request: a service
-    principal (service=…) or an account's principal (account=…), with these condition keys."""
+    principal (service=…), an account's principal (account=…), or one IAM role or user
+    (principal=its ARN, which is also a principal of its account), with these condition keys."""
     if isinstance(policy, str):
         policy = json.loads(policy)
-    request = {"service": service, "account": account}
+    if principal:
+        account = account or principal.split(":")[4]
+    request = {"service": service, "account": account, "principal": principal}
     allowed = False
     for statement in _listed(policy["Statement"]):
         if not _principal_matches(statement.get("Principal"), request):
