@@ -18,6 +18,9 @@ use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::{DedupStore, Lease, Seen, StoreError, ThreadId, ThreadState};
 
+/// The attribute the table's TTL is enabled on (epoch seconds).
+const EXPIRES_AT: &str = "expires_at";
+
 /// Attempts at a send slot before giving up on the shared pacing (the caller then paces alone).
 const SLOT_ATTEMPTS: usize = 8;
 
@@ -119,7 +122,10 @@ impl DedupStore for DynamoStore {
             .update_item()
             .table_name(&self.table)
             .key("id", AttributeValue::S(thread.id()))
-            .update_expression("SET holder = :me, lease_until = :until, kind = :kind, expires_at = if_not_exists(expires_at, :expires)")
+            .update_expression(
+                "SET holder = :me, lease_until = :until, kind = :kind, #expires = if_not_exists(#expires, :expires)",
+            )
+            .expression_attribute_names("#expires", EXPIRES_AT)
             .condition_expression("attribute_not_exists(holder) OR lease_until < :now OR holder = :me")
             .expression_attribute_values(":me", AttributeValue::S(holder.to_owned()))
             .expression_attribute_values(":until", number(millis(until)))
@@ -196,7 +202,8 @@ impl DedupStore for DynamoStore {
                 .update_item()
                 .table_name(&self.table)
                 .key("id", id.clone())
-                .update_expression("SET next_slot = :after, expires_at = :expires")
+                .update_expression("SET next_slot = :after, #expires = :expires")
+                .expression_attribute_names("#expires", EXPIRES_AT)
                 .condition_expression("attribute_not_exists(next_slot) OR next_slot <= :slot")
                 .expression_attribute_values(":slot", number(guess))
                 .expression_attribute_values(":after", number(guess.saturating_add(step)))

@@ -618,9 +618,9 @@ def test_the_tick_role_may_only_invoke_the_function_for_this_schedule():
     assert trust["Principal"] == {"Service": "scheduler.amazonaws.com"}
     assert trust["Condition"] == {
         "StringEquals": {"aws:SourceAccount": ref("AWS::AccountId")},
-        "ArnEquals": {"aws:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule/default/${ProjectCode}-tick"}},
+        "ArnEquals": {"aws:SourceArn": {"Fn::Sub": "arn:${AWS::Partition}:scheduler:${AWS::Region}:${AWS::AccountId}:schedule-group/default"}},
     }
-    assert sub(trust["Condition"]["ArnEquals"]["aws:SourceArn"]).endswith("schedule/default/" + sub(RESOURCES["Tick"]["Properties"]["Name"]))
+    assert RESOURCES["Tick"]["Properties"].get("GroupName", "default") == "default", "the schedule is in the group the trust names"
     (policy,) = role["Properties"]["Policies"]
     (grant,) = statements(policy["PolicyDocument"])
     assert grant["Action"] == "lambda:InvokeFunction"
