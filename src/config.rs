@@ -26,13 +26,13 @@
 //! | `DELIBIRD_ACCOUNT_CACHE_TTL_S` | how long names, OUs and tags are trusted | 3600 |
 //! | `DELIBIRD_ACCOUNT_LOOKUP_TIMEOUT_MS` | most one lookup may take before the card goes without | 3000 |
 
-use std::fmt;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
 use crate::accounts::{OrgSettings, StaticAliases};
 use crate::card::{CardSettings, SeverityRules};
 use crate::dedup::Folding;
+use crate::problems::Problems;
 use crate::rules::{Context, RuleSet};
 use crate::webhook::{CHAT_INTERVAL, RetryPolicy, WebhookUrl};
 
@@ -115,20 +115,8 @@ pub struct ConfigError {
 
 /// Every configuration problem found (never empty).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct ConfigErrors(pub Vec<ConfigError>);
-
-impl fmt::Display for ConfigErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("invalid configuration: ")?;
-        for (i, error) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("; ")?;
-            }
-            write!(f, "{error}")?;
-        }
-        Ok(())
-    }
-}
+#[error("invalid configuration: {0}")]
+pub struct ConfigErrors(pub Problems<ConfigError>);
 
 impl Config {
     /// Reads the process environment.
@@ -315,7 +303,7 @@ impl Config {
 
         let errors = errors.into_inner();
         if !errors.is_empty() {
-            return Err(ConfigErrors(errors));
+            return Err(ConfigErrors(Problems(errors)));
         }
         Ok(Self {
             webhook: source,
