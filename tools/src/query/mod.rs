@@ -2,16 +2,19 @@
 //! JSON views, for `delibird query`. The `WHERE` condition and every expression are the rule
 //! language ([`delibird::rules::sql::Expression`]: fields checked against the Health event's
 //! schema, times compared as instants); the one aggregate is `COUNT(*)` (or `COUNT(x)`: rows
-//! where `x` is not NULL). No I/O here.
+//! where `x` is not NULL; `COUNT(DISTINCT x)`: distinct values of `x` that are not NULL). No I/O
+//! here.
 //!
 //! - Columns are expressions, optionally `AS name`; `*` is the whole view. A column's header is
-//!   its alias, else its text.
+//!   its alias, else its text as written (`detail-type`, not sqlparser's `detail - type`).
 //! - With `GROUP BY` (or a `COUNT` column), one row per distinct group, in the order groups were
 //!   first seen; every other column must be one of the `GROUP BY` expressions (or name its alias
 //!   or position).
 //! - `ORDER BY` takes expressions, column aliases or positions (from 1), `ASC` / `DESC` and
-//!   `NULLS FIRST` / `NULLS LAST` (by default NULL sorts last ascending, first descending). Values
-//!   of different types sort booleans, numbers, text, arrays, objects.
+//!   `NULLS FIRST` / `NULLS LAST`; NULL sorts last either way unless `NULLS FIRST` is written
+//!   (so `ORDER BY n DESC` starts with the largest `n`, not with the rows that have none). A time
+//!   field sorts in time order. Values of different types sort booleans, numbers, text, arrays,
+//!   objects.
 //! - `SELECT DISTINCT` keeps the first of equal rows.
 
 mod error;
@@ -97,7 +100,12 @@ impl Query {
         let (query, select) = supported(statement)?;
         check_from(select, text)?;
 
-        let selected = select.projection.iter().map(column).collect::<Result<Vec<_>, _>>()?;
+        let selected = select
+            .projection
+            .iter()
+            .zip(as_written(select, text))
+            .map(|(item, written)| column(item, written))
+            .collect::<Result<Vec<_>, _>>()?;
         let group_by = group_by(select, &selected)?;
         let grouped = !group_by.is_empty() || selected.iter().any(|(_, output, _)| matches!(output, Output::Count { .. }));
         let headers: Vec<String> = selected.iter().map(|(header, _, _)| header.clone()).collect();
@@ -184,9 +192,9 @@ fn check_from(select: &ast::Select, text: &str) -> Result<(), QueryError> {
 }
 
 /// One `SELECT` item: its header and what it holds.
-fn column(item: &SelectItem) -> Result<Selected<'_>, QueryError> {
+fn column<'a>(item: &'a SelectItem, written: Option<String>) -> Result<Selected<'a>, QueryError> {
     let (header, expr) = match item {
-        SelectItem::UnnamedExpr(expr) => (expr.to_string(), Some(expr)),
+        SelectItem::UnnamedExpr(expr) => (written.unwrap_or_else(|| expr.to_string()), Some(expr)),
         SelectItem::ExprWithAlias { expr, alias } => (alias.value.clone(), Some(expr)),
         SelectItem::Wildcard(options)
             if options.opt_ilike.is_none()
@@ -208,6 +216,52 @@ fn column(item: &SelectItem) -> Result<Selected<'_>, QueryError> {
         },
     };
     Ok((header, output, item))
+}
+
+/// The text of each `SELECT` item as written, runs of spaces made one; `None` where sqlparser
+/// kept no span. sqlparser's span of a function call ends before its parenthesis, so an item's
+/// text runs to the comma before the next item, or to `FROM` for the last one.
+fn as_written(select: &ast::Select, text: &str) -> Vec<Option<String>> {
+    let items = &select.projection;
+    let spans: Vec<Option<(usize, usize)>> = items
+        .iter()
+        .map(|item| {
+            let span = item.span();
+            offset(text, span.start).zip(offset(text, span.end))
+        })
+        .collect();
+    (0..items.len())
+        .map(|i| {
+            let (start, end) = spans[i]?;
+            let rest = text.get(end..)?;
+            let until = match spans.get(i + 1) {
+                Some(next) => rest.get(..next.as_ref()?.0.checked_sub(end)?)?.rfind(',')?,
+                None => keyword(rest, "from")?,
+            };
+            let written = text.get(start..end + until)?.split_whitespace().collect::<Vec<_>>().join(" ");
+            (!written.is_empty()).then_some(written)
+        })
+        .collect()
+}
+
+/// Where the word `word` (any case) first stands on its own in `text`.
+fn keyword(text: &str, word: &str) -> Option<usize> {
+    let lower = text.to_ascii_lowercase();
+    let boundary = |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
+    lower.match_indices(word).map(|(at, _)| at).find(|&at| {
+        boundary(lower[..at].chars().next_back()) && boundary(lower[at + word.len()..].chars().next())
+    })
+}
+
+/// The byte offset of a sqlparser location (1-based line and column, in characters).
+fn offset(text: &str, location: sqlparser::tokenizer::Location) -> Option<usize> {
+    if location.line == 0 {
+        return None;
+    }
+    let line_start: usize = text.split_inclusive('\n').take(usize::try_from(location.line).ok()? - 1).map(str::len).sum();
+    let line = text.get(line_start..)?;
+    let column = usize::try_from(location.column).ok()? - 1;
+    Some(line_start + line.char_indices().nth(column).map_or(line.len(), |(at, _)| at))
 }
 
 /// Which column a `GROUP BY` or `ORDER BY` item names: an alias, or a position from 1.
@@ -320,7 +374,8 @@ fn order_by(
                 }
             }
         };
-        sort.push(SortKey { by, descending, nulls_first: item.options.nulls_first.unwrap_or(descending), time });
+        // NULL last unless NULLS FIRST is written, ascending or descending.
+        sort.push(SortKey { by, descending, nulls_first: item.options.nulls_first.unwrap_or(false), time });
     }
     Ok(sort)
 }
@@ -368,7 +423,7 @@ fn count(sql: &Sql) -> Result<Option<Output>, QueryError> {
         ([FunctionArg::Unnamed(FunctionArgExpr::Wildcard)], true) if !distinct => {
             Ok(Some(Output::Count { expr: None, distinct }))
         }
-        ([FunctionArg::Unnamed(FunctionArgExpr::Expr(expr))], true) if !distinct => {
+        ([FunctionArg::Unnamed(FunctionArgExpr::Expr(expr))], true) => {
             Ok(Some(Output::Count { expr: Some(Expr::compile(expr)?), distinct }))
         }
         _ => Err(QueryError::on(sql, QueryProblem::BadCount)),

@@ -49,8 +49,17 @@ impl Query {
                         let value = |output: &Output| match output {
                             Output::Key(i) => key[*i].clone(),
                             Output::Count { expr: None, .. } => Value::from(members.len()),
-                            Output::Count { expr: Some(expr), .. } => {
+                            Output::Count { expr: Some(expr), distinct: false } => {
                                 Value::from(members.iter().filter(|view| !expr.eval(view).is_null()).count())
+                            }
+                            Output::Count { expr: Some(expr), distinct: true } => {
+                                let values: HashSet<String> = members
+                                    .iter()
+                                    .map(|view| expr.eval(view))
+                                    .filter(|value| !value.is_null())
+                                    .map(|value| value.to_string())
+                                    .collect();
+                                Value::from(values.len())
                             }
                             Output::Value(_) | Output::Event => Value::Null,
                         };
