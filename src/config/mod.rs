@@ -1,6 +1,8 @@
 //! Configuration from `DELIBIRD_*` environment variables, read once at start. Every missing or
 //! bad variable is reported at once ([`ConfigErrors`]); no message ever contains the webhook
-//! URL.
+//! URL. A `DELIBIRD_*` variable that is set but read by nothing is a warning
+//! ([`UnknownVariable`], in [`Config::warnings`]), with the variable it most likely means.
+//! docs/configuration.md describes each variable for the people who set them.
 //!
 //! | variable | meaning | default |
 //! |---|---|---|
@@ -31,18 +33,20 @@
 mod error;
 mod read;
 mod sources;
+mod variables;
 
 use std::num::NonZeroU32;
 use std::time::Duration;
 
 pub use error::{ConfigError, ConfigErrors, ConfigProblem, Shared};
 pub use sources::WebhookSource;
+pub use variables::{UnknownVariable, VARIABLES, unknown_variables};
 
 use crate::accounts::{OrgSettings, StaticAliases};
 use crate::card::{CardSettings, Clock, SeverityRules};
 use crate::dedup::Folding;
 use crate::problems::Problems;
-use crate::rules::RuleSet;
+use crate::rules::{Kept, RuleSet};
 use crate::webhook::{CHAT_INTERVAL, RetryPolicy};
 use read::Reader;
 
@@ -71,6 +75,9 @@ pub struct Config {
     pub organizations: Option<OrgLookup>,
     /// Routing rules, when configured (read only when delivering: [`Webhook::Required`]).
     pub rules: Option<RulesConfig>,
+    /// `DELIBIRD_*` variables set but read by nothing (filled by [`Config::from_env`], which also
+    /// logs each as a warning).
+    pub warnings: Vec<UnknownVariable>,
 }
 
 /// Where the routing rules are (`DELIBIRD_RULES`).
@@ -103,12 +110,24 @@ pub enum Webhook {
 }
 
 impl Config {
-    /// Reads the process environment.
+    /// Reads the process environment, and logs a warning for each `DELIBIRD_*` variable that is
+    /// set but read by nothing (kept in [`Config::warnings`] too).
     pub fn from_env(webhook: Webhook) -> Result<Self, ConfigErrors> {
-        Self::from_vars(|name| std::env::var(name).ok(), webhook)
+        let config = Self::from_vars(|name| std::env::var(name).ok(), webhook);
+        let names: Vec<String> = std::env::vars_os().filter_map(|(name, _)| name.into_string().ok()).collect();
+        let webhooks = match &config {
+            Ok(Self { rules: Some(RulesConfig::Loaded(rules)), .. }) => rules.env_webhooks(),
+            _ => Vec::new(),
+        };
+        let warnings = unknown_variables(names.iter().map(String::as_str), &webhooks);
+        for warning in &warnings {
+            tracing::warn!(variable = warning.name, suggestion = warning.suggestion, "{warning}");
+        }
+        config.map(|config| Self { warnings, ..config })
     }
 
-    /// Reads variables through `var` (a map in tests), reporting every problem at once.
+    /// Reads variables through `var` (a map in tests), reporting every problem at once. Unknown
+    /// variables are not looked for: `var` cannot list them ([`unknown_variables`] does).
     pub fn from_vars(var: impl Fn(&str) -> Option<String>, webhook: Webhook) -> Result<Self, ConfigErrors> {
         let reader = Reader::new(&var);
         let allow_loopback = reader.switch("DELIBIRD_ALLOW_LOOPBACK_WEBHOOK", false);
@@ -133,8 +152,22 @@ impl Config {
             folding,
             organizations,
             rules,
+            warnings: Vec::new(),
         };
         Problems::or_ok(reader.into_errors(), config).map_err(ConfigErrors)
+    }
+}
+
+impl RuleSet {
+    /// The variables this rule set keeps webhook URLs in (`env:VAR`).
+    fn env_webhooks(&self) -> Vec<&str> {
+        self.webhooks
+            .values()
+            .filter_map(|kept| match kept {
+                Kept::Env(var) => Some(var.as_str()),
+                _ => None,
+            })
+            .collect()
     }
 }
 

@@ -302,3 +302,21 @@ fn query_labels_columns_as_written_and_counts_distinct_values() {
     assert_eq!(header, ["detail-type", "COUNT(DISTINCT detail.service)"]);
     assert!(out.stdout.lines().nth(2).unwrap().starts_with("AWS Health"), "{}", out.stdout);
 }
+
+#[test]
+fn a_misspelt_delibird_variable_is_a_warning_naming_the_one_meant() {
+    let out = run(delibird()
+        .env("DELIBIRD_DEDUPE_TABLE", "delibird-dedup")
+        .args(["query", "SELECT COUNT(*) AS n FROM health"])
+        .arg(fixtures_dir().join("health-events/seed-project-health101.json")));
+
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "WARN DELIBIRD_DEDUPE_TABLE is set, but delibird reads no such variable: did you mean DELIBIRD_DEDUP_TABLE?"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stderr.lines().count(), 1, "one warning, once: {}", out.stderr);
+}
