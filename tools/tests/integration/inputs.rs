@@ -50,10 +50,20 @@ fn render_and_preview_on_a_terminal_print_their_usage_instead_of_waiting() {
 
         assert_eq!(out.code, 2, "{command}: {}{}", out.stdout, out.stderr);
         let shown = out.stdout.replace('\r', "");
-        assert!(
-            shown.contains(&format!("no events to read: name files of events (delibird {command} FILE...)")),
-            "{shown}"
-        );
+        assert!(shown.contains(&format!("no events to read: name files of events (delibird {command} FILE...)")), "{shown}");
         assert!(shown.contains(&format!("Usage: delibird {command} ")), "{shown}");
     }
+}
+
+#[test]
+fn redrive_refuses_a_queue_name_saying_what_it_takes() {
+    let out = run(delibird().args(["redrive", "--queue-url", "delibird-dlq"]));
+
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        "delibird: --queue-url: expected the queue's URL, https://sqs.REGION.amazonaws.com/ACCOUNT/NAME \
+         (`aws sqs get-queue-url --queue-name NAME` prints it), found \"delibird-dlq\"\n"
+    );
+    assert!(out.stdout.is_empty());
 }
