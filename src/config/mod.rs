@@ -134,7 +134,8 @@ impl Config {
         let rules_var = if webhook == Webhook::Required { reader.var("DELIBIRD_RULES") } else { None };
         // The webhook and rules sources word their own problems (see `sources`).
         let fail = |variable: &'static str, problem: String| reader.fail(variable, ConfigProblem::Unusable(problem));
-        let source = sources::webhook_source(&|name| reader.var(name), &fail, webhook, allow_loopback, rules_var.as_ref());
+        let source =
+            sources::webhook_source(&|name| reader.var(name), &fail, webhook, allow_loopback, rules_var.as_ref());
         let (aliases, organizations) = accounts(&reader);
         let card = card(&reader);
         let (retry, webhook_interval) = delivery(&reader);

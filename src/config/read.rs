@@ -127,7 +127,10 @@ mod tests {
     #[test]
     fn switches_and_choices_name_what_they_take() {
         assert_eq!(reading("0", |r| r.switch("S", true)), (false, vec![]));
-        assert_eq!(reading("maybe", |r| r.switch("S", true)), (true, vec![ConfigProblem::NotASwitch { found: "maybe".into() }]));
+        assert_eq!(
+            reading("maybe", |r| r.switch("S", true)),
+            (true, vec![ConfigProblem::NotASwitch { found: "maybe".into() }])
+        );
         let (found, problems) = reading("ldap", |r| r.choice("C", &["organizations", "static"]));
         assert_eq!(found, None);
         assert_eq!(problems[0].to_string(), "expected organizations or static, found \"ldap\"");
@@ -135,6 +138,9 @@ mod tests {
 
     #[test]
     fn a_blank_value_is_unset() {
-        assert_eq!(reading("  ", |r| (r.var("X"), r.number("N", 1, 2), r.switch("S", true))), ((None, None, true), vec![]));
+        assert_eq!(
+            reading("  ", |r| (r.var("X"), r.number("N", 1, 2), r.switch("S", true))),
+            ((None, None, true), vec![])
+        );
     }
 }

@@ -46,10 +46,7 @@ pub(super) fn webhook_source(
         (None, Some(secret)) => match secret_source(&secret) {
             Some(source) => Some(source),
             None => {
-                fail(
-                    "DELIBIRD_WEBHOOK_SECRET",
-                    "expected ssm:/parameter/name or a Secrets Manager secret ARN".into(),
-                );
+                fail("DELIBIRD_WEBHOOK_SECRET", "expected ssm:/parameter/name or a Secrets Manager secret ARN".into());
                 None
             }
         },

@@ -22,12 +22,7 @@ fn reports_every_bad_variable_at_once() {
     let variables: Vec<&str> = errors.0.iter().map(|e| e.variable).collect();
     assert_eq!(
         variables,
-        [
-            "DELIBIRD_WEBHOOK_URL",
-            "DELIBIRD_ACCOUNT_ALIASES",
-            "DELIBIRD_HTTP_TIMEOUT_MS",
-            "DELIBIRD_RETRY_MAX_ATTEMPTS"
-        ]
+        ["DELIBIRD_WEBHOOK_URL", "DELIBIRD_ACCOUNT_ALIASES", "DELIBIRD_HTTP_TIMEOUT_MS", "DELIBIRD_RETRY_MAX_ATTEMPTS"]
     );
     assert!(!errors.to_string().contains("SECRET"));
 }
@@ -63,8 +58,7 @@ fn reads_dedup_and_folding_settings() {
     assert_eq!(config.folding, Folding { backup_copies: true, later_pages: false });
     assert_eq!(config.webhook_interval, Duration::from_millis(250));
     assert!(
-        super::Config::from_vars(|n| (n == "DELIBIRD_FOLD_PAGES").then(|| "maybe".into()), Webhook::Optional)
-            .is_err()
+        super::Config::from_vars(|n| (n == "DELIBIRD_FOLD_PAGES").then(|| "maybe".into()), Webhook::Optional).is_err()
     );
 }
 

@@ -79,10 +79,7 @@ impl fmt::Display for UnknownVariable {
 /// The `DELIBIRD_*` names among `names` (an environment's) that delibird does not read, each with
 /// the variable it most likely means. `webhooks` are the variables a rules file keeps webhook
 /// URLs in (`env:VAR`), which are read.
-pub fn unknown_variables<'a>(
-    names: impl IntoIterator<Item = &'a str>,
-    webhooks: &[&str],
-) -> Vec<UnknownVariable> {
+pub fn unknown_variables<'a>(names: impl IntoIterator<Item = &'a str>, webhooks: &[&str]) -> Vec<UnknownVariable> {
     let mut unknown: Vec<UnknownVariable> = names
         .into_iter()
         .filter(|name| name.starts_with("DELIBIRD_"))
@@ -114,21 +111,33 @@ mod tests {
     #[test]
     fn a_misspelt_variable_is_reported_with_the_one_it_means() {
         let found = unknown_variables(["DELIBIRD_DEDUPE_TABLE", "DELIBIRD_DEDUP_TABLE", "HOME"], &[]);
-        assert_eq!(found, [UnknownVariable { name: "DELIBIRD_DEDUPE_TABLE".into(), suggestion: Some("DELIBIRD_DEDUP_TABLE") }]);
+        assert_eq!(
+            found,
+            [UnknownVariable { name: "DELIBIRD_DEDUPE_TABLE".into(), suggestion: Some("DELIBIRD_DEDUP_TABLE") }]
+        );
         assert_eq!(
             found[0].to_string(),
             "DELIBIRD_DEDUPE_TABLE is set, but delibird reads no such variable: did you mean DELIBIRD_DEDUP_TABLE?"
         );
         let far = unknown_variables(["DELIBIRD_COLOUR"], &[]);
-        assert_eq!(far[0].to_string(), "DELIBIRD_COLOUR is set, but delibird reads no such variable, so it changes nothing");
+        assert_eq!(
+            far[0].to_string(),
+            "DELIBIRD_COLOUR is set, but delibird reads no such variable, so it changes nothing"
+        );
     }
 
     #[test]
     fn webhooks_of_rules_and_development_variables_are_not_reported() {
-        assert!(unknown_variables(["DELIBIRD_WEBHOOK_ONCALL", "DELIBIRD_MOTO_SERVER", "DELIBIRD_DEPLOYMENT_TEST_X"], &[]).is_empty());
+        assert!(
+            unknown_variables(["DELIBIRD_WEBHOOK_ONCALL", "DELIBIRD_MOTO_SERVER", "DELIBIRD_DEPLOYMENT_TEST_X"], &[])
+                .is_empty()
+        );
         let near_miss = unknown_variables(["DELIBIRD_WEBHOOK_ULR"], &[]);
         assert_eq!(near_miss[0].suggestion, Some("DELIBIRD_WEBHOOK_URL"));
-        assert!(unknown_variables(["DELIBIRD_WEBHOOK_ULR"], &["DELIBIRD_WEBHOOK_ULR"]).is_empty(), "a rules file reads it");
+        assert!(
+            unknown_variables(["DELIBIRD_WEBHOOK_ULR"], &["DELIBIRD_WEBHOOK_ULR"]).is_empty(),
+            "a rules file reads it"
+        );
     }
 
     #[test]

@@ -43,9 +43,7 @@ pub enum RulesProblem {
         message: String,
     },
     /// A webhook named `default`, which is the environment's.
-    #[error(
-        "webhook {DEFAULT_WEBHOOK:?}: that name is DELIBIRD_WEBHOOK_URL / DELIBIRD_WEBHOOK_SECRET; choose another"
-    )]
+    #[error("webhook {DEFAULT_WEBHOOK:?}: that name is DELIBIRD_WEBHOOK_URL / DELIBIRD_WEBHOOK_SECRET; choose another")]
     ReservedName,
     /// A webhook name that is too long or has other characters.
     #[error("webhook {name:?}: a name is 1 to {MAX_NAME_CHARS} letters, digits, '-' or '_'")]

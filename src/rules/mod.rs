@@ -314,4 +314,26 @@ webhooks = ["nowhere"]
         let shown = parse(text, false).unwrap_err().to_string();
         assert!(shown.starts_with("rule \"m\" (line 7): where, line 3, column 1"), "{shown}");
     }
+
+    #[test]
+    fn a_rule_reading_an_unknown_field_is_refused_with_the_rule_languages_problem() {
+        let text =
+            "drop_unmatched = true\n[[rule]]\nname = \"ec2\"\nwhere = \"detail.servce = 'EC2'\"\nwebhooks = []\n";
+        let errors = parse(text, false).unwrap_err();
+        let [RulesError { line: Some(4), rule: Some(rule), kind: RulesProblem::Condition(error) }] =
+            errors.0.as_slice()
+        else {
+            panic!("{errors}");
+        };
+        assert_eq!(rule, "ec2");
+        let SqlProblem::NotAField { suggestion, .. } = &error.kind else { panic!("{error}") };
+        assert_eq!(suggestion.as_deref(), Some("detail.service"));
+    }
+
+    #[test]
+    fn each_problem_of_a_file_is_typed() {
+        let text = "default = \"nowhere\"\ndrop_unmatched = true\n[webhooks]\ndefault = \"env:X\"\n";
+        let kinds: Vec<RulesProblem> = parse(text, false).unwrap_err().into_iter().map(|error| error.kind).collect();
+        assert_eq!(kinds, [RulesProblem::ReservedName, RulesProblem::DefaultAndDrop]);
+    }
 }

@@ -129,8 +129,15 @@ pub enum Fact {
 
 impl Fact {
     /// Every fact.
-    pub const ALL: [Self; 7] =
-        [Self::Severity, Self::Account, Self::Title, Self::Valid, Self::StartTime, Self::EndTime, Self::LastUpdatedTime];
+    pub const ALL: [Self; 7] = [
+        Self::Severity,
+        Self::Account,
+        Self::Title,
+        Self::Valid,
+        Self::StartTime,
+        Self::EndTime,
+        Self::LastUpdatedTime,
+    ];
 
     /// Its field: name and shape.
     pub const fn field(self) -> Field {

@@ -134,7 +134,9 @@ fn instants(operands: Vec<(Expr, &Sql)>) -> Result<Vec<Expr>, SqlError> {
             Expr::Literal(Value::Bool(_)) => {
                 return Err(SqlError::on(sql, SqlProblem::TimeAgainst { field, found: Literal::Boolean }));
             }
-            Expr::Literal(_) => return Err(SqlError::on(sql, SqlProblem::TimeAgainst { field, found: Literal::Number })),
+            Expr::Literal(_) => {
+                return Err(SqlError::on(sql, SqlProblem::TimeAgainst { field, found: Literal::Number }));
+            }
             other => Expr::Time(Box::new(other)),
         });
     }
@@ -150,8 +152,9 @@ fn as_instants<const N: usize>(operands: [(Expr, &Sql); N]) -> Result<[Expr; N],
 fn literal(value: &ast::Value, sql: &Sql) -> Result<Expr, SqlError> {
     Ok(Expr::Literal(match value {
         ast::Value::SingleQuotedString(text) => Value::String(text.clone()),
-        ast::Value::Number(text, _) => signed_number(text, false)
-            .ok_or_else(|| SqlError::on(sql, SqlProblem::BadNumber { text: text.clone() }))?,
+        ast::Value::Number(text, _) => {
+            signed_number(text, false).ok_or_else(|| SqlError::on(sql, SqlProblem::BadNumber { text: text.clone() }))?
+        }
         ast::Value::Boolean(b) => Value::Bool(*b),
         ast::Value::Null => Value::Null,
         other => return Err(SqlError::on(sql, SqlProblem::UnsupportedLiteral { literal: other.to_string() })),

@@ -73,7 +73,9 @@ impl SqlError {
     pub fn from_parser(error: ParserError, text: &str) -> Self {
         let message = match error {
             ParserError::TokenizerError(message) | ParserError::ParserError(message) => message,
-            ParserError::RecursionLimitExceeded => return Self::at(Position::START, SqlProblem::TooDeep { limit: None }),
+            ParserError::RecursionLimitExceeded => {
+                return Self::at(Position::START, SqlProblem::TooDeep { limit: None });
+            }
         };
         let (expected, position) = match message.rsplit_once(" at Line: ") {
             Some((expected, place)) => {

@@ -85,10 +85,7 @@ fn a_date_against_a_health_time_compares_instants() {
 #[test]
 fn a_time_against_text_that_is_no_time_is_refused() {
     let error = problem("detail.startTime > 'last week'");
-    assert_eq!(
-        error.kind,
-        SqlProblem::NotATime { field: "detail.startTime".into(), found: "last week".into() }
-    );
+    assert_eq!(error.kind, SqlProblem::NotATime { field: "detail.startTime".into(), found: "last week".into() });
     assert_eq!(error.position, Position { line: 1, column: 20 });
     let error = problem("detail.endTime < 2019");
     assert_eq!(error.kind, SqlProblem::TimeAgainst { field: "detail.endTime".into(), found: Literal::Number });
@@ -109,7 +106,10 @@ fn an_unknown_detail_field_is_refused_with_the_nearest_known_one() {
     let entity = problem("detail.affectedEntities.entityvalue = 'i-1'").to_string();
     assert!(entity.contains("did you mean detail.affectedEntities.entityValue?"), "{entity}");
     let top = problem("regoin = 'x'").to_string();
-    assert!(top.contains("unknown field regoin: fields are detail.…") && top.ends_with("did you mean region?"), "{top}");
+    assert!(
+        top.contains("unknown field regoin: fields are detail.…") && top.ends_with("did you mean region?"),
+        "{top}"
+    );
 }
 
 #[test]

@@ -90,9 +90,9 @@ impl Query {
         if text.len() > max {
             return Err(QueryError::at(Position::START, QueryProblem::TooLong { max }));
         }
-        let statements = parser(text)?.parse_statements().map_err(|error| {
-            QueryError::from(delibird::rules::sql::SqlError::from_parser(error, text))
-        })?;
+        let statements = parser(text)?
+            .parse_statements()
+            .map_err(|error| QueryError::from(delibird::rules::sql::SqlError::from_parser(error, text)))?;
         let [statement] = statements.as_slice() else {
             let at = statements.get(1).map_or(Position::START, Position::start_of);
             return Err(QueryError::at(at, QueryProblem::OneStatement));
@@ -107,7 +107,8 @@ impl Query {
             .map(|(item, written)| column(item, written))
             .collect::<Result<Vec<_>, _>>()?;
         let group_by = group_by(select, &selected)?;
-        let grouped = !group_by.is_empty() || selected.iter().any(|(_, output, _)| matches!(output, Output::Count { .. }));
+        let grouped =
+            !group_by.is_empty() || selected.iter().any(|(_, output, _)| matches!(output, Output::Count { .. }));
         let headers: Vec<String> = selected.iter().map(|(header, _, _)| header.clone()).collect();
         let order_by = order_by(query, &selected, &group_by, grouped)?;
         let columns = if grouped {
@@ -248,9 +249,10 @@ fn as_written(select: &ast::Select, text: &str) -> Vec<Option<String>> {
 fn keyword(text: &str, word: &str) -> Option<usize> {
     let lower = text.to_ascii_lowercase();
     let boundary = |c: Option<char>| c.is_none_or(|c| !(c.is_alphanumeric() || c == '_'));
-    lower.match_indices(word).map(|(at, _)| at).find(|&at| {
-        boundary(lower[..at].chars().next_back()) && boundary(lower[at + word.len()..].chars().next())
-    })
+    lower
+        .match_indices(word)
+        .map(|(at, _)| at)
+        .find(|&at| boundary(lower[..at].chars().next_back()) && boundary(lower[at + word.len()..].chars().next()))
 }
 
 /// The byte offset of a sqlparser location (1-based line and column, in characters).
@@ -258,7 +260,8 @@ fn offset(text: &str, location: sqlparser::tokenizer::Location) -> Option<usize>
     if location.line == 0 {
         return None;
     }
-    let line_start: usize = text.split_inclusive('\n').take(usize::try_from(location.line).ok()? - 1).map(str::len).sum();
+    let line_start: usize =
+        text.split_inclusive('\n').take(usize::try_from(location.line).ok()? - 1).map(str::len).sum();
     let line = text.get(line_start..)?;
     let column = usize::try_from(location.column).ok()? - 1;
     Some(line_start + line.char_indices().nth(column).map_or(line.len(), |(at, _)| at))
@@ -271,7 +274,9 @@ fn named_column(expr: &Sql, selected: &[Selected<'_>]) -> Option<usize> {
             |(_, _, item)| matches!(item, SelectItem::ExprWithAlias { alias, .. } if alias.value == ident.value),
         ),
         Sql::Value(value) => match &value.value {
-            ast::Value::Number(n, _) => n.parse::<usize>().ok().filter(|n| (1..=selected.len()).contains(n)).map(|n| n - 1),
+            ast::Value::Number(n, _) => {
+                n.parse::<usize>().ok().filter(|n| (1..=selected.len()).contains(n)).map(|n| n - 1)
+            }
             _ => None,
         },
         _ => None,

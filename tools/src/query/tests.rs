@@ -43,10 +43,7 @@ fn selects_orders_limits_and_distincts() {
         run("SELECT DISTINCT detail.service FROM health ORDER BY 1 DESC"),
         [vec![json!("RDS")], vec![json!("EC2")]]
     );
-    assert_eq!(
-        run("SELECT detail.service FROM health ORDER BY detail.service LIMIT 1 OFFSET 3"),
-        [vec![json!("RDS")]]
-    );
+    assert_eq!(run("SELECT detail.service FROM health ORDER BY detail.service LIMIT 1 OFFSET 3"), [vec![json!("RDS")]]);
     assert_eq!(run("SELECT region FROM health LIMIT 1"), [vec![Value::Null]]);
 }
 
@@ -87,7 +84,10 @@ fn headers_are_the_columns_as_written() {
         "SELECT detail-type, lower( detail.service ),\n  coalesce(detail.eventRegion,   region), count(*) FROM health GROUP BY 1, 2, 3",
     )
     .unwrap();
-    assert_eq!(query.headers(), ["detail-type", "lower( detail.service )", "coalesce(detail.eventRegion, region)", "count(*)"]);
+    assert_eq!(
+        query.headers(),
+        ["detail-type", "lower( detail.service )", "coalesce(detail.eventRegion, region)", "count(*)"]
+    );
 }
 
 #[test]

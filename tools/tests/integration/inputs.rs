@@ -50,7 +50,10 @@ fn render_and_preview_on_a_terminal_print_their_usage_instead_of_waiting() {
 
         assert_eq!(out.code, 2, "{command}: {}{}", out.stdout, out.stderr);
         let shown = out.stdout.replace('\r', "");
-        assert!(shown.contains(&format!("no events to read: name files of events (delibird {command} FILE...)")), "{shown}");
+        assert!(
+            shown.contains(&format!("no events to read: name files of events (delibird {command} FILE...)")),
+            "{shown}"
+        );
         assert!(shown.contains(&format!("Usage: delibird {command} ")), "{shown}");
     }
 }

@@ -227,7 +227,10 @@ fn query_refuses_an_unknown_detail_field_and_suggests_the_right_one() {
         .arg(fixtures_dir().join("health-events/seed-project-health101.json")));
 
     assert_eq!(out.code, 2, "{}", out.stderr);
-    assert_eq!(out.stderr, "delibird: query: line 1, column 8: detail.servce is not a field: did you mean detail.service?\n");
+    assert_eq!(
+        out.stderr,
+        "delibird: query: line 1, column 8: detail.servce is not a field: did you mean detail.service?\n"
+    );
     assert!(out.stdout.is_empty(), "{}", out.stdout);
 }
 

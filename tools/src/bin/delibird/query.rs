@@ -57,7 +57,9 @@ pub async fn query(sql: &str, files: &[PathBuf], json: bool) -> Status {
         table(&mut out, query.headers(), &rows).map(|cut| {
             if cut > 0 {
                 let cells = if cut == 1 { "cell was" } else { "cells were" };
-                eprintln!("delibird: {cut} {cells} cut at {MAX_CELL_CHARS} characters (…); --json prints every value whole");
+                eprintln!(
+                    "delibird: {cut} {cells} cut at {MAX_CELL_CHARS} characters (…); --json prints every value whole"
+                );
             }
         })
     };
