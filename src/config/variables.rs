@@ -161,4 +161,15 @@ mod tests {
             assert!(read.iter().any(|r| r == name), "{name} is in VARIABLES but never read");
         }
     }
+
+    #[test]
+    fn every_variable_is_in_the_modules_table_and_in_the_configuration_guide() {
+        let table = include_str!("mod.rs");
+        let guide = include_str!("../../docs/configuration.md");
+        for name in VARIABLES {
+            let (short, long) = (name.trim_start_matches("DELIBIRD_SEVERITY_"), format!("`{name}`"));
+            assert!(table.contains(&long) || table.contains(short), "{name} is missing from config's table");
+            assert!(guide.contains(&long), "{name} is missing from docs/configuration.md");
+        }
+    }
 }
