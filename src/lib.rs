@@ -32,4 +32,5 @@ pub mod redrive;
 pub mod rules;
 pub mod secret;
 pub mod spaces;
+pub mod suggest;
 pub mod webhook;

@@ -21,25 +21,24 @@
 //! with its name, line and what was expected); [`RuleSet::route`] matches a [`view`] of an event
 //! against every rule in order: each matching rule adds its webhooks, `stop = true` ends the
 //! matching, and an event no rule matched goes to the `default` webhook or, with
-//! `drop_unmatched = true`, nowhere. [`crate::spaces`] turns webhook names into spaces. No I/O
-//! here: where a webhook's URL is kept is [`Kept`], fetched by [`crate::spaces`].
+//! `drop_unmatched = true`, nowhere. [`Router`] adds each webhook's URL and pacer.
+//! No I/O here: where a webhook's URL is kept is a [`Kept`], fetched by [`crate::spaces`], which
+//! also turns webhook names into spaces.
 
-pub mod condition;
+mod error;
+mod file;
+pub mod schema;
+pub mod sql;
 mod view;
 
 use std::collections::BTreeMap;
-use std::fmt;
 
-use serde::Deserialize;
 use serde_json::Value;
-use toml::Spanned;
 
 use crate::chat;
 use crate::kept::{Kept, KeptError};
-
-pub use condition::{
-    ACCOUNT_FIELDS, Condition, DELIBIRD_FIELDS, MAX_CONDITION_BYTES, Position, ROOT_FIELDS, SEVERITIES, SqlError,
-};
+pub use error::{RulesError, RulesErrors, RulesProblem};
+pub use sql::{Condition, MAX_CONDITION_BYTES, Position, SqlError, SqlProblem};
 pub use view::view;
 
 /// The name of the webhook set by `DELIBIRD_WEBHOOK_URL` or `DELIBIRD_WEBHOOK_SECRET`.
@@ -94,44 +93,6 @@ pub struct Context<'a> {
     pub account_tags: Option<&'a [String]>,
 }
 
-/// One problem in a rules file. Never quotes a webhook's value.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct RulesError {
-    /// The line of the file it is on, when known.
-    pub line: Option<usize>,
-    /// The rule it is in, when it is in one.
-    pub rule: Option<String>,
-    /// What is wrong, or what was expected.
-    pub problem: String,
-}
-
-impl fmt::Display for RulesError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match (&self.rule, self.line) {
-            (Some(rule), Some(line)) => write!(f, "rule {rule:?} (line {line}): {}", self.problem),
-            (Some(rule), None) => write!(f, "rule {rule:?}: {}", self.problem),
-            (None, Some(line)) => write!(f, "line {line}: {}", self.problem),
-            (None, None) => f.write_str(&self.problem),
-        }
-    }
-}
-
-/// Every problem found in a rules file (never empty).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub struct RulesErrors(pub Vec<RulesError>);
-
-impl fmt::Display for RulesErrors {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, error) in self.0.iter().enumerate() {
-            if i > 0 {
-                f.write_str("; ")?;
-            }
-            write!(f, "{error}")?;
-        }
-        Ok(())
-    }
-}
-
 /// The rules an event matched and the webhooks it goes to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Matched<'a> {
@@ -143,164 +104,7 @@ pub struct Matched<'a> {
     pub unmatched: bool,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    default: Option<Spanned<String>>,
-    #[serde(default)]
-    drop_unmatched: bool,
-    #[serde(default)]
-    webhooks: BTreeMap<Spanned<String>, Spanned<String>>,
-    #[serde(default, rename = "rule")]
-    rules: Vec<RawRule>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawRule {
-    name: Spanned<String>,
-    #[serde(rename = "where")]
-    condition: Spanned<String>,
-    webhooks: Vec<String>,
-    #[serde(default)]
-    stop: bool,
-}
-
 impl RuleSet {
-    /// Reads and compiles a rules file, reporting every problem at once.
-    pub fn parse(text: &str, context: &Context<'_>) -> Result<Self, RulesErrors> {
-        let line_of = |offset: usize| text.get(..offset).map_or(1, |before| before.matches('\n').count() + 1);
-        let raw: RawFile = toml::from_str(text).map_err(|error| {
-            RulesErrors(vec![RulesError {
-                line: error.span().map(|span| line_of(span.start)),
-                rule: None,
-                problem: format!("not a valid rules file: {}", without_quoted_values(error.message().trim())),
-            }])
-        })?;
-        let mut errors = Vec::new();
-        let mut webhooks = BTreeMap::new();
-        for (name, value) in &raw.webhooks {
-            let line = Some(line_of(name.span().start));
-            let name = name.get_ref();
-            let problem = if name == DEFAULT_WEBHOOK {
-                Some(format!(
-                    "webhook {DEFAULT_WEBHOOK:?}: that name is DELIBIRD_WEBHOOK_URL / DELIBIRD_WEBHOOK_SECRET; choose another"
-                ))
-            } else if !valid_name(name) {
-                Some(format!(
-                    "webhook {:?}: a name is 1 to {MAX_NAME_CHARS} letters, digits, '-' or '_'",
-                    name.chars().take(MAX_NAME_CHARS).collect::<String>()
-                ))
-            } else {
-                match kept(value.get_ref()) {
-                    Ok(kept) => {
-                        webhooks.insert(name.clone(), kept);
-                        None
-                    }
-                    Err(problem) => Some(format!("webhook {name:?}: {problem}")),
-                }
-            };
-            if let Some(problem) = problem {
-                errors.push(RulesError { line, rule: None, problem });
-            }
-        }
-        let known = |name: &str| {
-            raw.webhooks.keys().any(|k| k.get_ref() == name) || (name == DEFAULT_WEBHOOK && context.default_webhook)
-        };
-        let unknown = |name: &str| {
-            let mut problem = format!("webhook {name:?} is not in [webhooks]");
-            if name == DEFAULT_WEBHOOK {
-                problem.push_str(" (\"default\" is DELIBIRD_WEBHOOK_URL / DELIBIRD_WEBHOOK_SECRET, which is not set)");
-            }
-            problem
-        };
-
-        let mut rules = Vec::new();
-        let mut seen: Vec<String> = Vec::new();
-        for raw_rule in &raw.rules {
-            let name = raw_rule.name.get_ref().trim().to_owned();
-            let line = Some(line_of(raw_rule.name.span().start));
-            let fail = |problem: String| RulesError { line, rule: Some(name.clone()), problem };
-            if name.is_empty() {
-                errors.push(RulesError { line, rule: None, problem: "a rule needs a name".into() });
-            } else if seen.contains(&name) {
-                errors.push(fail("another rule has the same name".into()));
-            }
-            seen.push(name.clone());
-            for webhook in &raw_rule.webhooks {
-                if !known(webhook) {
-                    errors.push(fail(unknown(webhook)));
-                }
-            }
-            let condition = match Condition::compile(raw_rule.condition.get_ref()) {
-                Ok(condition) => condition,
-                Err(error) => {
-                    // The line of the file the error is on: where the string starts, plus the
-                    // lines before the error within it (a multi-line string starts on the next).
-                    let start = raw_rule.condition.span().start;
-                    let multi_line = text.get(start..).is_some_and(|s| s.starts_with("\"\"\"") || s.starts_with("'''"));
-                    let first = line_of(start) + usize::from(multi_line && text[start + 3..].starts_with('\n'));
-                    let line = first + usize::try_from(error.position.line.saturating_sub(1)).unwrap_or(0);
-                    errors.push(RulesError {
-                        line: Some(line),
-                        rule: Some(name.clone()),
-                        problem: format!("where, {}: {}", error.position, error.problem),
-                    });
-                    continue;
-                }
-            };
-            if let Some(tags) = context.account_tags {
-                for field in condition.fields() {
-                    if let Some(key) = field.strip_prefix("delibird.account.tags.")
-                        && !tags.iter().any(|t| t == key)
-                    {
-                        errors.push(fail(format!(
-                            "reads {field}, but DELIBIRD_ACCOUNT_TAGS does not name {key}: it would always be NULL"
-                        )));
-                    }
-                }
-            }
-            rules.push(Rule { name, condition, webhooks: dedup(&raw_rule.webhooks), stop: raw_rule.stop });
-        }
-
-        let unmatched = match (&raw.default, raw.drop_unmatched) {
-            (Some(name), true) => {
-                errors.push(RulesError {
-                    line: Some(line_of(name.span().start)),
-                    rule: None,
-                    problem: "set either default or drop_unmatched = true, not both".into(),
-                });
-                Unmatched::Drop
-            }
-            (Some(name), false) => {
-                if !known(name.get_ref()) {
-                    errors.push(RulesError {
-                        line: Some(line_of(name.span().start)),
-                        rule: None,
-                        problem: format!("default: {}", unknown(name.get_ref())),
-                    });
-                }
-                Unmatched::Webhook(name.get_ref().clone())
-            }
-            (None, true) => Unmatched::Drop,
-            (None, false) if context.default_webhook => Unmatched::Webhook(DEFAULT_WEBHOOK.to_owned()),
-            (None, false) => {
-                errors.push(RulesError {
-                    line: None,
-                    rule: None,
-                    problem: "events no rule matches need somewhere to go: set default = \"NAME\" (a webhook of \
-                              [webhooks]), drop_unmatched = true, or DELIBIRD_WEBHOOK_URL / DELIBIRD_WEBHOOK_SECRET"
-                        .into(),
-                });
-                Unmatched::Drop
-            }
-        };
-        if !errors.is_empty() {
-            return Err(RulesErrors(errors));
-        }
-        Ok(Self { webhooks, default_webhook: context.default_webhook, rules, unmatched })
-    }
-
     /// The rules `view` matches, in order until one with `stop`, and where the event goes.
     pub fn route(&self, view: &Value) -> Matched<'_> {
         let mut matched = Matched { rules: Vec::new(), webhooks: Vec::new(), unmatched: false };
@@ -343,21 +147,6 @@ impl RuleSet {
     }
 }
 
-fn valid_name(name: &str) -> bool {
-    (1..=MAX_NAME_CHARS).contains(&name.chars().count())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-}
-
-fn dedup(names: &[String]) -> Vec<String> {
-    let mut unique: Vec<String> = Vec::new();
-    for name in names {
-        if !unique.contains(name) {
-            unique.push(name.clone());
-        }
-    }
-    unique
-}
-
 /// Where a webhook's URL is kept, from its value in `[webhooks]`; the error never quotes the
 /// value (it might be the URL, a secret).
 fn kept(value: &str) -> Result<Kept, String> {
@@ -371,28 +160,6 @@ fn kept(value: &str) -> Result<Kept, String> {
         Ok(kept) => Ok(kept),
         Err(error) => Err(error.to_string()),
     }
-}
-
-/// A TOML error message with every double-quoted value replaced by `"…"`: serde quotes the
-/// values it could not use, and a value in a rules file may be a webhook URL.
-fn without_quoted_values(message: &str) -> String {
-    let mut shown = String::with_capacity(message.len());
-    let mut quoted = false;
-    for c in message.chars() {
-        match (c, quoted) {
-            ('"', false) => {
-                shown.push_str("\"…");
-                quoted = true;
-            }
-            ('"', true) => {
-                shown.push('"');
-                quoted = false;
-            }
-            (c, false) => shown.push(c),
-            (_, true) => {}
-        }
-    }
-    shown
 }
 
 #[cfg(test)]
@@ -519,5 +286,27 @@ webhooks = ["nowhere"]
         let text = "drop_unmatched = true\n[[rule]]\nname = \"m\"\nwhere = \"\"\"\ndetail.service = 'EC2'\n  AND region LIKE\n\"\"\"\nwebhooks = []\n";
         let shown = parse(text, false).unwrap_err().to_string();
         assert!(shown.starts_with("rule \"m\" (line 7): where, line 3, column 1"), "{shown}");
+    }
+
+    #[test]
+    fn a_rule_reading_an_unknown_field_is_refused_with_the_rule_languages_problem() {
+        let text =
+            "drop_unmatched = true\n[[rule]]\nname = \"ec2\"\nwhere = \"detail.servce = 'EC2'\"\nwebhooks = []\n";
+        let errors = parse(text, false).unwrap_err();
+        let [RulesError { line: Some(4), rule: Some(rule), kind: RulesProblem::Condition(error) }] =
+            errors.0.as_slice()
+        else {
+            panic!("{errors}");
+        };
+        assert_eq!(rule, "ec2");
+        let SqlProblem::NotAField { suggestion, .. } = &error.kind else { panic!("{error}") };
+        assert_eq!(suggestion.as_deref(), Some("detail.service"));
+    }
+
+    #[test]
+    fn each_problem_of_a_file_is_typed() {
+        let text = "default = \"nowhere\"\ndrop_unmatched = true\n[webhooks]\ndefault = \"env:X\"\n";
+        let kinds: Vec<RulesProblem> = parse(text, false).unwrap_err().into_iter().map(|error| error.kind).collect();
+        assert_eq!(kinds, [RulesProblem::ReservedName, RulesProblem::DefaultAndDrop]);
     }
 }

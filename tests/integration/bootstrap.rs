@@ -111,3 +111,24 @@ async fn bootstrap_refuses_to_start_with_bad_configuration_and_says_why() {
     assert!(printed.contains("DELIBIRD_WEBHOOK_URL") && printed.contains("DELIBIRD_RETRY_MAX_ATTEMPTS"), "{printed}");
     assert!(!printed.contains(EMULATOR_TOKEN), "token in output:\n{printed}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bootstrap_warns_at_start_about_a_misspelt_variable_and_the_one_it_means() {
+    let api = RuntimeApi::start().await;
+    let emulator = ChatEmulator::with_min_interval(Duration::ZERO).await.unwrap();
+    let mut env = webhook_env(&emulator);
+    env.push(("DELIBIRD_DEDUPE_TABLE", "delibird-dedup".into()));
+    let child = bootstrap(&api, &env);
+
+    api.invoke("request-4", sns_event([&fixture("health-events/seed-project-health101.json")], TOPIC));
+    let reply = api.reply("request-4", Duration::from_secs(30)).await;
+    let printed = finish(child);
+
+    assert!(matches!(reply, Some(Reply::Response(_))), "it still starts: {reply:?}\n{printed}");
+    let lines: Vec<Value> = printed.lines().filter_map(|line| serde_json::from_str(line).ok()).collect();
+    let warning = lines
+        .iter()
+        .find(|line| line["variable"] == "DELIBIRD_DEDUPE_TABLE")
+        .unwrap_or_else(|| panic!("no warning about DELIBIRD_DEDUPE_TABLE:\n{printed}"));
+    assert_eq!((&warning["level"], &warning["suggestion"]), (&json!("WARN"), &json!("DELIBIRD_DEDUP_TABLE")));
+}

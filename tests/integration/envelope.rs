@@ -307,3 +307,131 @@ fn an_empty_records_list_is_an_empty_envelope_at_records() {
     assert!(matches!(&error, EnvelopeError::Empty(path) if path.to_string() == "Records"), "{error:?}");
     assert_eq!(error.to_string(), "the envelope at Records holds no records");
 }
+
+// What the AWS CLI prints for the Health API (tests/fixtures/health-api/).
+
+/// `value`'s records, each event validated as the pipeline would.
+fn validated(value: &Value) -> Vec<delibird::health::HealthEvent> {
+    parse_json(value)
+        .iter()
+        .map(|record| delibird::health::validate(event_of(record)).unwrap_or_else(|e| panic!("{e}")))
+        .collect()
+}
+
+/// Two JSON objects as one, as `jq -s add` joins them.
+fn joined(a: Value, b: Value) -> Value {
+    let (Value::Object(mut a), Value::Object(b)) = (a, b) else { panic!("objects") };
+    a.extend(b);
+    Value::Object(a)
+}
+
+#[test]
+fn describe_event_details_output_becomes_the_event_eventbridge_would_deliver() {
+    let records = parse_json(&fixture("health-api/awscli-describe-event-details-ec2-operational-issue.json"));
+
+    assert_eq!(locations(&records), ["successfulSet[0]"]);
+    let event = event_of(&records[0]);
+    assert_eq!(
+        (&event["source"], &event["detail-type"], &event["region"]),
+        (&json!("aws.health"), &json!("AWS Health Event"), &json!("us-east-1"))
+    );
+    assert_eq!(event["time"], "2020-04-21T10:16:44Z");
+    let detail = &event["detail"];
+    assert_eq!(
+        detail["eventArn"],
+        "arn:aws:health:us-east-1::event/EC2/AWS_EC2_OPERATIONAL_ISSUE/AWS_EC2_OPERATIONAL_ISSUE_VKTXI_EXAMPLE111"
+    );
+    assert_eq!((&detail["eventRegion"], &detail["statusCode"]), (&json!("us-east-1"), &json!("closed")));
+    assert_eq!(detail["startTime"], "Tue, 21 Apr 2020 09:45:25 GMT");
+    assert_eq!(detail["endTime"], "Tue, 21 Apr 2020 10:16:44 GMT");
+    assert_eq!(detail["eventDescription"][0]["language"], "en_US");
+    assert!(detail["eventDescription"][0]["latestDescription"].as_str().unwrap().starts_with("[RESOLVED]"));
+    let [validated] =
+        validated(&fixture("health-api/awscli-describe-event-details-ec2-operational-issue.json")).try_into().unwrap();
+    assert_eq!(validated.type_code, "AWS_EC2_OPERATIONAL_ISSUE");
+}
+
+#[test]
+fn affected_entities_in_the_same_document_join_their_event_by_arn() {
+    let both = joined(
+        fixture("health-api/awscli-describe-event-details-ec2-operational-issue.json"),
+        fixture("health-api/derived-describe-affected-entities-ec2-operational-issue.json"),
+    );
+    let records = parse_json(&both);
+
+    assert_eq!(records.len(), 1, "{:?}", locations(&records));
+    let event = event_of(&records[0]);
+    assert_eq!(event["account"], "123456789012");
+    assert_eq!(event["detail"]["affectedAccount"], "123456789012");
+    assert_eq!(event["resources"], json!(["i-0abc1111example1", "i-0abc2222example2"]));
+    assert_eq!(
+        event["detail"]["affectedEntities"][0],
+        json!({"entityValue": "i-0abc1111example1", "entityArn": "arn:aws:health:us-east-1:123456789012:entity/EXAMPLEi0abc1111",
+               "status": "RESOLVED", "lastUpdatedTime": "Tue, 21 Apr 2020 10:16:44 GMT", "tags": {"Name": "payments-api-1"}})
+    );
+    assert_eq!(validated(&both)[0].entities.len(), 2);
+}
+
+#[test]
+fn cli_v2_times_read_alike_and_a_failed_event_is_a_record_error_naming_it() {
+    let records = parse_json(&fixture("health-api/derived-describe-event-details-billing-notification-cli-v2.json"));
+
+    assert_eq!(locations(&records), ["successfulSet[0]", "failedSet[0]"]);
+    let detail = &event_of(&records[0])["detail"];
+    assert_eq!(
+        (&detail["startTime"], &detail["lastUpdatedTime"]),
+        (&json!("Fri, 01 May 2020 18:00:00 GMT"), &json!("Fri, 01 May 2020 18:08:44 GMT"))
+    );
+    assert!(detail.get("eventMetadata").is_none(), "an empty map is left out");
+    let Err(error @ RecordError::NotDescribed { event_arn: Some(arn), .. }) = &records[1].event else {
+        panic!("{:?}", records[1].event)
+    };
+    assert!(arn.ends_with("AWS_EBS_LOST_VOLUME_CHI789_JKL101"));
+    assert!(
+        error
+            .to_string()
+            .starts_with("failedSet[0]: AWS Health could not describe arn:aws:health:us-west-1::event/EBS/"),
+        "{error}"
+    );
+}
+
+#[test]
+fn entities_of_an_event_the_document_does_not_describe_are_a_record_error() {
+    let mismatched = joined(
+        fixture("health-api/awscli-describe-event-details-ec2-operational-issue.json"),
+        fixture("health-api/awscli-describe-affected-entities-billing-notification.json"),
+    );
+    let records = parse_json(&mismatched);
+
+    assert_eq!(locations(&records), ["successfulSet[0]", "entities[0]"]);
+    assert!(
+        matches!(&records[1].event, Err(RecordError::UnmatchedEntities { event_arn, .. }) if event_arn.contains("BILLING"))
+    );
+}
+
+#[test]
+fn affected_entities_alone_are_an_error_saying_how_to_give_their_event_too() {
+    let alone = fixture("health-api/awscli-describe-affected-entities-billing-notification.json");
+    let error = envelope::parse(alone.to_string().as_bytes()).unwrap_err();
+
+    assert!(matches!(error, EnvelopeError::EntitiesOnly), "{error:?}");
+    assert!(error.to_string().contains("jq -s add details.json entities.json"), "{error}");
+}
+
+#[test]
+fn describe_events_output_yields_one_event_each() {
+    let events = validated(&fixture("health-api/awscli-describe-events-ec2-closed.json"));
+
+    assert_eq!(events.len(), 3);
+    assert!(events.iter().all(|event| event.service.as_deref() == Some("EC2")));
+}
+
+#[test]
+fn a_bare_detail_object_is_read_as_the_event_around_it() {
+    let original = fixture("health-events/awsdocs-ec2-instance-retirement-scheduled-metadata-actionability.json");
+    let records = parse_json(&fixture("health-api/derived-bare-detail-ec2-instance-retirement.json"));
+
+    assert_eq!(locations(&records), ["$"]);
+    assert_eq!(event_of(&records[0])["detail"], original["detail"]);
+    assert_eq!(event_of(&records[0])["source"], "aws.health");
+}

@@ -3,6 +3,7 @@
 
 mod adversarial;
 mod cli;
+mod inputs;
 mod preview;
 mod query;
 mod secret_hygiene;

@@ -219,3 +219,107 @@ webhooks = ["pager"]
     }
     assert!(!out.stderr.contains("SECRET-TOKEN-42"), "{}", out.stderr);
 }
+
+#[test]
+fn query_refuses_an_unknown_detail_field_and_suggests_the_right_one() {
+    let out = run(delibird()
+        .args(["query", "SELECT detail.servce FROM health"])
+        .arg(fixtures_dir().join("health-events/seed-project-health101.json")));
+
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert_eq!(
+        out.stderr,
+        "delibird: query: line 1, column 8: detail.servce is not a field: did you mean detail.service?\n"
+    );
+    assert!(out.stdout.is_empty(), "{}", out.stdout);
+}
+
+#[test]
+fn route_refuses_a_rule_reading_an_unknown_detail_field_the_same_way() {
+    let dir = scratch("route-schema");
+    let rules = "drop_unmatched = true\n\n[[rule]]\nname = \"ec2\"\nwhere = \"detail.servce = 'EC2'\"\nwebhooks = []\n";
+    std::fs::write(dir.join("rules.toml"), rules).unwrap();
+
+    let out = run(delibird()
+        .args(["route", "--rules"])
+        .arg(dir.join("rules.toml"))
+        .arg(fixtures_dir().join("health-events/seed-project-health101.json")));
+
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "rule \"ec2\" (line 5): where, line 1, column 1: detail.servce is not a field: did you mean detail.service?"
+        ),
+        "{}",
+        out.stderr
+    );
+}
+
+#[test]
+fn query_prints_null_as_null_and_sorts_it_last_when_descending() {
+    let dir = scratch("nulls");
+    let with_end = fixture("health-events/awsdocs-public-ec2-operational-issue-af-south-1.json");
+    let mut without_end = with_end.clone();
+    without_end["detail"].as_object_mut().unwrap().remove("endTime");
+    without_end["detail"]["eventArn"] = json!("arn:aws:health:af-south-1::event/EC2/X/no-end");
+    std::fs::write(dir.join("events.json"), json!([without_end, with_end]).to_string()).unwrap();
+
+    let out = run(delibird()
+        .args(["query", "SELECT delibird.endTime AS ended FROM health ORDER BY ended DESC"])
+        .arg(dir.join("events.json")));
+
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let lines: Vec<&str> = out.stdout.lines().collect();
+    assert!(lines[2].starts_with("20"), "the row with an end comes first: {}", out.stdout);
+    assert_eq!(lines[3], "NULL");
+}
+
+#[test]
+fn query_says_on_stderr_when_cells_were_cut_and_how_to_see_them_whole() {
+    let out = run(delibird()
+        .args(["query", "SELECT detail.eventDescription.latestDescription FROM health LIMIT 2"])
+        .arg(fixtures_dir().join("health-events/seed-project-health107.json"))
+        .arg(fixtures_dir().join("health-events/awsdocs-public-ec2-operational-issue-af-south-1.json")));
+
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(out.stdout.lines().nth(2).unwrap().ends_with('…'), "{}", out.stdout);
+    assert_eq!(out.stderr, "delibird: 2 cells were cut at 80 characters (…); --json prints every value whole\n");
+    let whole = run(delibird()
+        .args(["query", "--json", "SELECT detail.eventDescription.latestDescription AS d FROM health LIMIT 1"])
+        .arg(fixtures_dir().join("health-events/seed-project-health107.json")));
+    assert!(whole.stderr.is_empty(), "{}", whole.stderr);
+}
+
+#[test]
+fn query_labels_columns_as_written_and_counts_distinct_values() {
+    let out = run(delibird()
+        .args([
+            "query",
+            "SELECT detail-type, COUNT(DISTINCT detail.service) FROM health GROUP BY detail-type ORDER BY 1",
+        ])
+        .args(events()));
+
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    let header: Vec<&str> =
+        out.stdout.lines().next().unwrap().split("  ").map(str::trim).filter(|c| !c.is_empty()).collect();
+    assert_eq!(header, ["detail-type", "COUNT(DISTINCT detail.service)"]);
+    assert!(out.stdout.lines().nth(2).unwrap().starts_with("AWS Health"), "{}", out.stdout);
+}
+
+#[test]
+fn a_misspelt_delibird_variable_is_a_warning_naming_the_one_meant() {
+    let out = run(delibird()
+        .env("DELIBIRD_DEDUPE_TABLE", "delibird-dedup")
+        .args(["query", "SELECT COUNT(*) AS n FROM health"])
+        .arg(fixtures_dir().join("health-events/seed-project-health101.json")));
+
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert!(
+        out.stderr.contains(
+            "WARN DELIBIRD_DEDUPE_TABLE is set, but delibird reads no such variable: did you mean DELIBIRD_DEDUP_TABLE?"
+        ),
+        "{}",
+        out.stderr
+    );
+    assert_eq!(out.stderr.lines().count(), 1, "one warning, once: {}", out.stderr);
+}

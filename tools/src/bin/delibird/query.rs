@@ -32,8 +32,12 @@ pub async fn query(sql: &str, files: &[PathBuf], json: bool) -> Status {
         Ok(query) => query,
         Err(error) => return usage(&format!("query: {error}")),
     };
+    let config = match Config::from_env(Webhook::Ignored) {
+        Ok(config) => config,
+        Err(error) => return usage(&error.to_string()),
+    };
     let mut status = Status::Ok;
-    let Some(viewed) = views(files, &mut status).await else { return Status::Unusable };
+    let viewed = views(files, &config, &mut status).await;
     let rows = query.run(viewed.iter().map(|v| &v.view));
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
@@ -49,7 +53,14 @@ pub async fn query(sql: &str, files: &[PathBuf], json: bool) -> Status {
             writeln!(out, "{{{}}}", members.join(","))
         })
     } else {
-        table(&mut out, query.headers(), &rows)
+        table(&mut out, query.headers(), &rows).map(|cut| {
+            if cut > 0 {
+                let cells = if cut == 1 { "cell was" } else { "cells were" };
+                eprintln!(
+                    "delibird: {cut} {cells} cut at {MAX_CELL_CHARS} characters (…); --json prints every value whole"
+                );
+            }
+        })
     };
     if written.is_err() { status.max(Status::Unusable) } else { status }
 }
@@ -85,7 +96,7 @@ pub async fn route(rules: &str, files: &[PathBuf], json: bool) -> Status {
         }
     };
     let mut status = Status::Ok;
-    let Some(viewed) = views(files, &mut status).await else { return Status::Unusable };
+    let viewed = views(files, &config, &mut status).await;
     for Viewed { input, location, view } in &viewed {
         let matched = rule_set.route(view);
         let title = view["delibird"]["title"].as_str().unwrap_or_default();
@@ -110,16 +121,9 @@ pub async fn route(rules: &str, files: &[PathBuf], json: bool) -> Status {
     status
 }
 
-/// Every event of every input as the rules see it; `None` when the configuration is unusable.
-/// Inputs and records that hold no event are reported on stderr and make the status 2.
-async fn views(files: &[PathBuf], status: &mut Status) -> Option<Vec<Viewed>> {
-    let config = match Config::from_env(Webhook::Ignored) {
-        Ok(config) => config,
-        Err(error) => {
-            eprintln!("delibird: {error}");
-            return None;
-        }
-    };
+/// Every event of every input as the rules see it. Inputs and records that hold no event are
+/// reported on stderr and make the status 2.
+async fn views(files: &[PathBuf], config: &Config, status: &mut Status) -> Vec<Viewed> {
     let organizations = match &config.organizations {
         Some(lookup) => {
             let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
@@ -157,12 +161,25 @@ async fn views(files: &[PathBuf], status: &mut Status) -> Option<Vec<Viewed>> {
             });
         }
     }
-    Some(viewed)
+    viewed
 }
 
-/// A table: headers, a rule, one line per row, then the row count.
-fn table(out: &mut impl Write, headers: &[String], rows: &[Vec<Value>]) -> std::io::Result<()> {
-    let cells: Vec<Vec<String>> = rows.iter().map(|row| row.iter().map(cell).collect()).collect();
+/// A table: headers, a rule, one line per row, then the row count. Returns how many cells were
+/// cut at [`MAX_CELL_CHARS`].
+fn table(out: &mut impl Write, headers: &[String], rows: &[Vec<Value>]) -> std::io::Result<usize> {
+    let mut cut = 0;
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|value| {
+                    let (text, was_cut) = cell(value);
+                    cut += usize::from(was_cut);
+                    text
+                })
+                .collect()
+        })
+        .collect();
     let widths: Vec<usize> = headers
         .iter()
         .enumerate()
@@ -187,21 +204,23 @@ fn table(out: &mut impl Write, headers: &[String], rows: &[Vec<Value>]) -> std::
     for row in &cells {
         writeln!(out, "{}", line(row.iter().map(String::as_str).collect()))?;
     }
-    writeln!(out, "({} row{})", rows.len(), if rows.len() == 1 { "" } else { "s" })
+    writeln!(out, "({} row{})", rows.len(), if rows.len() == 1 { "" } else { "s" })?;
+    Ok(cut)
 }
 
-/// A value as a table shows it: text as it is (control characters as spaces), NULL empty, the
-/// rest as JSON; cut at [`MAX_CELL_CHARS`].
-fn cell(value: &Value) -> String {
+/// A value as a table shows it: text as it is (control characters as spaces), NULL as `NULL`
+/// (an empty cell would look like empty text), the rest as JSON; cut at [`MAX_CELL_CHARS`], and
+/// whether it was.
+fn cell(value: &Value) -> (String, bool) {
     let text = match value {
-        Value::Null => String::new(),
+        Value::Null => "NULL".to_owned(),
         Value::String(text) => text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect(),
         other => other.to_string(),
     };
     if text.chars().count() > MAX_CELL_CHARS {
-        text.chars().take(MAX_CELL_CHARS - 1).chain(['…']).collect()
+        (text.chars().take(MAX_CELL_CHARS - 1).chain(['…']).collect(), true)
     } else {
-        text
+        (text, false)
     }
 }
 

@@ -171,8 +171,13 @@ fn usage(message: &str) -> Status {
     Status::Unusable
 }
 
-/// Replays a dead-letter queue: one summary line on stdout.
+/// Replays a dead-letter queue: one summary line on stdout. The queue's Region is the one its
+/// URL names when `AWS_REGION` (or `AWS_DEFAULT_REGION`) is unset.
 pub async fn redrive(queue_url: &str, max_messages: usize) -> Status {
+    let queue = match QueueUrl::parse(queue_url) {
+        Ok(queue) => queue,
+        Err(problem) => return usage(&format!("--queue-url: {problem}")),
+    };
     let config = match Config::from_env(Webhook::Required) {
         Ok(config) => config,
         Err(error) => return usage(&error.to_string()),
@@ -181,8 +186,17 @@ pub async fn redrive(queue_url: &str, max_messages: usize) -> Status {
         Ok(deps) => deps,
         Err(error) => return usage(&delibird::logging::chain(&error)),
     };
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    match delibird::redrive::redrive(&aws_sdk_sqs::Client::new(&sdk), queue_url, &deps, max_messages).await {
+    let set = ["AWS_REGION", "AWS_DEFAULT_REGION"].iter().find_map(|name| std::env::var(name).ok());
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    match (set, &queue.region) {
+        (None, Some(region)) => loader = loader.region(aws_config::Region::new(region.clone())),
+        (Some(set), Some(region)) if &set != region => {
+            eprintln!("delibird: AWS_REGION is {set}, but the queue's URL is in {region}: asking {set}");
+        }
+        _ => {}
+    }
+    let sdk = loader.load().await;
+    match delibird::redrive::redrive(&aws_sdk_sqs::Client::new(&sdk), &queue.url, &deps, max_messages).await {
         Ok(done) => {
             println!(
                 "redrive: {} message(s) read, {} deleted, {} left in the queue; {} card(s) posted, {} duplicate(s) skipped",
@@ -191,5 +205,87 @@ pub async fn redrive(queue_url: &str, max_messages: usize) -> Status {
             if done.left > 0 { Status::Undelivered } else { Status::Ok }
         }
         Err(error) => usage(&delibird::logging::chain(&error)),
+    }
+}
+
+/// A queue's URL, and the Region it names when it is one of AWS's forms.
+#[derive(Debug, PartialEq, Eq)]
+struct QueueUrl {
+    url: String,
+    region: Option<String>,
+}
+
+/// What `--queue-url` takes, for the message when it is something else.
+const QUEUE_URL_FORM: &str = "https://sqs.REGION.amazonaws.com/ACCOUNT/NAME \
+                              (`aws sqs get-queue-url --queue-name NAME` prints it)";
+
+impl QueueUrl {
+    /// An http(s) URL whose path is `/ACCOUNT/NAME`; the Region from the host's
+    /// `sqs.REGION.amazonaws.com`, `sqs.REGION.amazonaws.com.cn`, `REGION.queue.amazonaws.com` or
+    /// `vpce-….sqs.REGION.vpce.amazonaws.com` (none for another host: an emulator, a proxy).
+    fn parse(text: &str) -> Result<Self, String> {
+        let expected = |found: &str| format!("expected the queue's URL, {QUEUE_URL_FORM}, found {found:?}");
+        let shown: String = text.chars().take(80).collect();
+        let Ok(url) = url::Url::parse(text.trim()) else { return Err(expected(&shown)) };
+        let path: Vec<&str> = url.path().trim_matches('/').split('/').collect();
+        let (Some(host), true, [account, name]) =
+            (url.host_str(), matches!(url.scheme(), "https" | "http"), path.as_slice())
+        else {
+            return Err(expected(&shown));
+        };
+        if account.is_empty() || name.is_empty() {
+            return Err(expected(&shown));
+        }
+        let labels: Vec<&str> = host.split('.').collect();
+        let region = match labels.as_slice() {
+            ["sqs", region, "amazonaws", "com"] | ["sqs", region, "amazonaws", "com", "cn"] => Some(*region),
+            [region, "queue", "amazonaws", "com"] => Some(*region),
+            [vpce, "sqs", region, "vpce", "amazonaws", "com"] if vpce.starts_with("vpce-") => Some(*region),
+            _ => None,
+        };
+        Ok(Self { url: text.trim().to_owned(), region: region.map(str::to_owned) })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn region_of(url: &str) -> Option<String> {
+        QueueUrl::parse(url).unwrap_or_else(|e| panic!("{url}: {e}")).region
+    }
+
+    #[test]
+    fn the_region_is_read_from_every_form_of_an_sqs_url() {
+        assert_eq!(
+            region_of("https://sqs.eu-west-1.amazonaws.com/111122223333/delibird-dlq").as_deref(),
+            Some("eu-west-1")
+        );
+        assert_eq!(
+            region_of("https://sqs.cn-north-1.amazonaws.com.cn/111122223333/dlq").as_deref(),
+            Some("cn-north-1")
+        );
+        assert_eq!(region_of("https://us-west-2.queue.amazonaws.com/111122223333/dlq").as_deref(), Some("us-west-2"));
+        assert_eq!(
+            region_of("https://vpce-0abc-1def.sqs.ap-southeast-2.vpce.amazonaws.com/111122223333/dlq").as_deref(),
+            Some("ap-southeast-2")
+        );
+        assert_eq!(region_of("http://127.0.0.1:5000/123456789012/dlq"), None, "an emulator names none");
+    }
+
+    #[test]
+    fn a_queue_name_or_arn_is_refused_naming_the_form_expected() {
+        for text in [
+            "delibird-dlq",
+            "arn:aws:sqs:eu-west-1:111122223333:delibird-dlq",
+            "https://sqs.eu-west-1.amazonaws.com/dlq",
+        ] {
+            let problem = QueueUrl::parse(text).unwrap_err();
+            assert!(
+                problem.starts_with("expected the queue's URL, https://sqs.REGION.amazonaws.com/ACCOUNT/NAME"),
+                "{problem}"
+            );
+            assert!(problem.ends_with(&format!("found {text:?}")), "{problem}");
+        }
     }
 }

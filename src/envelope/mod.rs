@@ -9,7 +9,12 @@
 //! - a PutEvents input entry (`DetailType`, `Detail` as a string) or a whole PutEvents request
 //!   (`Entries`), as found in AWS's own samples;
 //! - a Lambda on-failure destination record (`requestContext`, `requestPayload`), as found in a
-//!   dead-letter queue, so that `delibird redrive` can replay it.
+//!   dead-letter queue, so that `delibird redrive` can replay it;
+//! - what the AWS CLI prints for the Health API: `aws health describe-event-details` (with
+//!   `describe-affected-entities`' `entities` in the same document, joined by `eventArn`) and
+//!   `aws health describe-events`, turned into EventBridge's shape ([`health_api`]);
+//! - a bare `detail` object (`eventArn`, `eventTypeCode`, …), as a person copies it out of an
+//!   event.
 //!
 //! One bad record never hides the others: each [`Record`] carries its own `Result`. Only input
 //! that is not JSON at all, or holds no recognisable record, is an [`EnvelopeError`].
@@ -24,6 +29,10 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::json_path::JsonPath;
+
+pub mod health_api;
+
+pub use health_api::{attach_entities, entities_only};
 
 /// Nesting depth at which an envelope stops looking for events: an SQS body holding an SNS
 /// notification holding an event is three deep; anything deeper is not a shape AWS delivers.
@@ -80,6 +89,34 @@ pub enum RecordError {
         /// Where the value is.
         location: JsonPath,
     },
+    /// An entry of describe-event-details' `failedSet`: an event AWS Health could not describe.
+    #[error(
+        "{location}: AWS Health could not describe {}: {}: {}",
+        .event_arn.as_deref().unwrap_or("an event"),
+        .error_name.as_deref().unwrap_or("error"),
+        .message.as_deref().unwrap_or("no message")
+    )]
+    NotDescribed {
+        /// Where the entry is.
+        location: JsonPath,
+        /// The event asked for.
+        event_arn: Option<String>,
+        /// The API's error name.
+        error_name: Option<String>,
+        /// The API's message.
+        message: Option<String>,
+    },
+    /// Affected entities of an event the input does not describe.
+    #[error(
+        "{location}: affected entities of {event_arn}, an event this input does not describe: give \
+         `aws health describe-event-details` for it too"
+    )]
+    UnmatchedEntities {
+        /// Where the first of them is.
+        location: JsonPath,
+        /// Their event.
+        event_arn: String,
+    },
 }
 
 /// Input from which no record at all could be read.
@@ -91,12 +128,20 @@ pub enum EnvelopeError {
     /// The JSON is neither an event nor any known envelope.
     #[error(
         "input holds no AWS Health event: expected an EventBridge event, an SNS or SQS Lambda event, \
-         an SNS notification, or an array of events"
+         an SNS notification, an array of events, or what `aws health describe-event-details` prints"
     )]
     NoEvent,
     /// A known envelope with an empty record list.
     #[error("the envelope at {0} holds no records")]
     Empty(JsonPath),
+    /// `aws health describe-affected-entities` output alone: entities are no event without the
+    /// event's details.
+    #[error(
+        "input holds only affected entities (aws health describe-affected-entities): give them with their \
+         event's details, as two files (delibird render details.json entities.json) or one document \
+         (jq -s add details.json entities.json)"
+    )]
+    EntitiesOnly,
 }
 
 /// Reads JSON bytes and finds every record in them. See [`parse_value`].
@@ -120,6 +165,13 @@ pub fn parse_value(value: &Value) -> Result<Vec<Record>, EnvelopeError> {
                 return Err(EnvelopeError::Empty(root.key("Entries")));
             }
             entries.iter().enumerate().flat_map(|(i, e)| records_in(e, root.key("Entries").index(i), None, 1)).collect()
+        }
+        Value::Object(_) if entities_only(value).is_some() => return Err(EnvelopeError::EntitiesOnly),
+        Value::Object(object)
+            if health_api::successful_set(object).is_some_and(<[Value]>::is_empty)
+                && health_api::failed_set(object).is_empty() =>
+        {
+            return Err(EnvelopeError::Empty(root.key("successfulSet")));
         }
         Value::Object(_) => {
             let found = records_in(value, root, None, 0);
@@ -297,6 +349,17 @@ fn records_in(value: &Value, location: JsonPath, message_id: Option<String>, dep
             Err(reason) => vec![bad_transport(location, "SNS", reason)],
         };
     }
+    if let Some(items) = health_api::successful_set(object) {
+        return described(object, items, "successfulSet", &location);
+    }
+    if let Some(events) = health_api::events(object) {
+        return described(object, events, "events", &location);
+    }
+    if object.get("eventArn").is_some_and(Value::is_string) && object.contains_key("eventTypeCode") {
+        let event = serde_json::json!({"version": "0", "detail-type": "AWS Health Event", "source": "aws.health",
+                                       "detail": value});
+        return vec![Record { location, transport: direct, message_id, event: Ok(event) }];
+    }
     if is_lambda_records(object) {
         return match lambda_records(object) {
             Ok(records) => records
@@ -310,6 +373,53 @@ fn records_in(value: &Value, location: JsonPath, message_id: Option<String>, dep
         };
     }
     vec![not_an_event(location, message_id)]
+}
+
+/// The events of Health API output (`items`, under `key`: `successfulSet` or `events`), each with
+/// its entities, then one record for each event AWS could not describe and for each event whose
+/// entities came without it.
+fn described(object: &Map<String, Value>, items: &[Value], key: &str, location: &JsonPath) -> Vec<Record> {
+    let entities = health_api::entities(object);
+    let record = |location: JsonPath, event: Result<Value, RecordError>| Record {
+        location,
+        transport: Transport::Direct,
+        message_id: None,
+        event,
+    };
+    let mut records: Vec<Record> = items
+        .iter()
+        .enumerate()
+        .map(|(i, item)| {
+            let at = location.key(key).index(i);
+            let event =
+                health_api::event(item, entities).ok_or_else(|| RecordError::NotAnEvent { location: at.clone() });
+            record(at, event)
+        })
+        .collect();
+    for (i, failed) in health_api::failed_set(object).iter().enumerate() {
+        let at = location.key("failedSet").index(i);
+        let text = |name: &str| failed.get(name).and_then(Value::as_str).map(str::to_owned);
+        let error = RecordError::NotDescribed {
+            location: at.clone(),
+            event_arn: text("eventArn"),
+            error_name: text("errorName"),
+            message: text("errorMessage"),
+        };
+        records.push(record(at, Err(error)));
+    }
+    let described: Vec<&str> =
+        items.iter().filter_map(|item| item.get("event").unwrap_or(item).get("arn").and_then(Value::as_str)).collect();
+    let mut unmatched: Vec<&str> = Vec::new();
+    for (i, entity) in entities.iter().enumerate() {
+        let arn = health_api::entity_arn(entity).unwrap_or("no eventArn");
+        if !described.contains(&arn) && !unmatched.contains(&arn) {
+            unmatched.push(arn);
+            let at = location.key("entities").index(i);
+            let error = RecordError::UnmatchedEntities { location: at.clone(), event_arn: arn.to_owned() };
+            records.push(record(at, Err(error)));
+        }
+    }
+    records
 }
 
 fn prefixed(prefix: &JsonPath, path: &JsonPath) -> JsonPath {

@@ -1,0 +1,256 @@
+//! Configuration from `DELIBIRD_*` environment variables, read once at start. Every missing or
+//! bad variable is reported at once ([`ConfigErrors`]); no message ever contains the webhook
+//! URL. A `DELIBIRD_*` variable that is set but read by nothing is a warning
+//! ([`UnknownVariable`], in [`Config::warnings`]), with the variable it most likely means.
+//! docs/configuration.md describes each variable for the people who set them.
+//!
+//! | variable | meaning | default |
+//! |---|---|---|
+//! | `DELIBIRD_WEBHOOK_URL` | the webhook URL itself | one of the two is required to deliver |
+//! | `DELIBIRD_WEBHOOK_SECRET` | `ssm:/parameter/name` (SecureString) or a Secrets Manager ARN | |
+//! | `DELIBIRD_RULES` | routing rules: a TOML file's path, or `ssm:/parameter/name` (see [`crate::rules`]); the webhook is then optional | none: every card to the webhook |
+//! | `DELIBIRD_ALLOW_LOOPBACK_WEBHOOK` | `1`: also accept `http://127.0.0.1:PORT/…`, `http://localhost…` | off |
+//! | `DELIBIRD_ACCOUNT_ALIASES` | JSON object `{"123456789012": "name"}`, or `@path` to a file holding one | none |
+//! | `DELIBIRD_SEVERITY_CRITICAL_KEYWORDS`, `…_HIGH_KEYWORDS`, `…_WARNING_KEYWORDS` | comma-separated keywords | see `SeverityRules` |
+//! | `DELIBIRD_LANGUAGE` | preferred description language | `en_US` |
+//! | `DELIBIRD_HTTP_TIMEOUT_MS` | one webhook request | 5000 |
+//! | `DELIBIRD_RETRY_MAX_ATTEMPTS` | attempts per message, 1–20 | 6 |
+//! | `DELIBIRD_RETRY_BASE_MS`, `DELIBIRD_RETRY_CAP_MS` | backoff ceiling: first, largest | 500, 8000 |
+//! | `DELIBIRD_DEADLINE_MARGIN_MS` | stop retrying this long before the Lambda deadline | 1000 |
+//! | `DELIBIRD_WEBHOOK_INTERVAL_MS` | least time between two posts to the webhook (Chat: 1 per second per space) | 1100 |
+//! | `DELIBIRD_DEDUP_TABLE` | DynamoDB table remembering posted updates | none: in memory, per container |
+//! | `DELIBIRD_DEDUP_TTL_DAYS` | how long a posted update is remembered | 30 |
+//! | `DELIBIRD_FOLD_BACKUP_COPIES` | `0` posts backup-Region copies apart | 1 |
+//! | `DELIBIRD_FOLD_PAGES` | `0` posts every page of a paginated event | 1 |
+//! | `DELIBIRD_ACCOUNT_LOOKUP` | `organizations`: names from AWS Organizations too (configured names win) | static only |
+//! | `DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN` | role to assume for Organizations calls | the function's own role |
+//! | `DELIBIRD_ACCOUNT_TAGS` | account tag keys to show, comma-separated (`Owner,Team`) | none |
+//! | `DELIBIRD_ACCOUNT_OU` | `0`: do not look up OU paths | 1 |
+//! | `DELIBIRD_ACCOUNT_CACHE_TTL_S` | how long names, OUs and tags are trusted | 3600 |
+//! | `DELIBIRD_ACCOUNT_LOOKUP_TIMEOUT_MS` | most one lookup may take before the card goes without | 3000 |
+//! | `DELIBIRD_LOG` | log filter (else `RUST_LOG`), read by [`crate::logging`] | `info` (Lambda), `warn` (CLI) |
+
+mod error;
+mod read;
+mod sources;
+mod variables;
+
+use std::num::NonZeroU32;
+use std::time::Duration;
+
+pub use error::{ConfigError, ConfigErrors, ConfigProblem, Shared};
+pub use variables::{UnknownVariable, VARIABLES, unknown_variables};
+
+use crate::accounts::{OrgSettings, StaticAliases};
+use crate::card::{CardSettings, Clock, SeverityRules};
+use crate::chat::CHAT_INTERVAL;
+use crate::dedup::Folding;
+use crate::kept::Kept;
+use crate::problems::Problems;
+use crate::rules::RuleSet;
+use crate::webhook::RetryPolicy;
+use read::Reader;
+
+/// Everything delibird reads from its environment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Config {
+    /// Where the default webhook's URL is kept, when configured (`DELIBIRD_WEBHOOK_URL`: the URL
+    /// itself; `DELIBIRD_WEBHOOK_SECRET`: SSM or Secrets Manager).
+    pub webhook: Option<Kept>,
+    /// Whether loopback webhooks are allowed (tests, the demo).
+    pub allow_loopback: bool,
+    /// Account names.
+    pub aliases: StaticAliases,
+    /// How cards look.
+    pub card: CardSettings,
+    /// How hard delivery tries.
+    pub retry: RetryPolicy,
+    /// Least time between two posts to the webhook.
+    pub webhook_interval: Duration,
+    /// The DynamoDB dedup table, when configured.
+    pub dedup_table: Option<String>,
+    /// How long the table remembers a posted update.
+    pub dedup_ttl: Duration,
+    /// Whether backup-Region copies and later pages fold into one notification.
+    pub folding: Folding,
+    /// AWS Organizations lookups, when configured.
+    pub organizations: Option<OrgLookup>,
+    /// Routing rules, when configured (read only when delivering: [`Webhook::Required`]).
+    pub rules: Option<RulesConfig>,
+    /// `DELIBIRD_*` variables set but read by nothing (filled by [`Config::from_env`], which also
+    /// logs each as a warning).
+    pub warnings: Vec<UnknownVariable>,
+}
+
+/// Where the routing rules are (`DELIBIRD_RULES`).
+#[derive(Debug, Clone, PartialEq)]
+pub enum RulesConfig {
+    /// Read from a file and compiled with the rest of the configuration.
+    Loaded(RuleSet),
+    /// In an SSM parameter, by name: read and compiled at start.
+    Ssm(String),
+}
+
+/// How to ask AWS Organizations for account names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgLookup {
+    /// A role to assume first (when delibird runs outside the management or delegated account).
+    pub role_arn: Option<String>,
+    /// Cache, tags, OU path, time budget.
+    pub settings: OrgSettings,
+}
+
+/// Whether configuration must name a webhook.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Webhook {
+    /// Delivering: a webhook is required, unless routing rules (`DELIBIRD_RULES`) name them.
+    Required,
+    /// Sending somewhere else (`--webhook-url`): a webhook is read if present.
+    Optional,
+    /// Only rendering: the webhook variables are not read at all.
+    Ignored,
+}
+
+impl Config {
+    /// Reads the process environment, and logs a warning for each `DELIBIRD_*` variable that is
+    /// set but read by nothing (kept in [`Config::warnings`] too).
+    pub fn from_env(webhook: Webhook) -> Result<Self, ConfigErrors> {
+        let config = Self::from_vars(|name| std::env::var(name).ok(), webhook);
+        let names: Vec<String> = std::env::vars_os().filter_map(|(name, _)| name.into_string().ok()).collect();
+        let webhooks = match &config {
+            Ok(Self { rules: Some(RulesConfig::Loaded(rules)), .. }) => rules.env_webhooks(),
+            _ => Vec::new(),
+        };
+        let warnings = unknown_variables(names.iter().map(String::as_str), &webhooks);
+        for warning in &warnings {
+            tracing::warn!(variable = warning.name, suggestion = warning.suggestion, "{warning}");
+        }
+        config.map(|config| Self { warnings, ..config })
+    }
+
+    /// Reads variables through `var` (a map in tests), reporting every problem at once. Unknown
+    /// variables are not looked for: `var` cannot list them ([`unknown_variables`] does).
+    pub fn from_vars(var: impl Fn(&str) -> Option<String>, webhook: Webhook) -> Result<Self, ConfigErrors> {
+        let reader = Reader::new(&var);
+        let allow_loopback = reader.switch("DELIBIRD_ALLOW_LOOPBACK_WEBHOOK", false);
+        let rules_var = if webhook == Webhook::Required { reader.var("DELIBIRD_RULES") } else { None };
+        // The webhook and rules sources word their own problems (see `sources`).
+        let fail = |variable: &'static str, problem: String| reader.fail(variable, ConfigProblem::Unusable(problem));
+        let source =
+            sources::webhook_source(&|name| reader.var(name), &fail, webhook, allow_loopback, rules_var.as_ref());
+        let (aliases, organizations) = accounts(&reader);
+        let card = card(&reader);
+        let (retry, webhook_interval) = delivery(&reader);
+        let (dedup_table, dedup_ttl, folding) = dedup(&reader);
+        let rules = sources::rules(rules_var, &fail, organizations.as_ref(), source.as_ref());
+        let config = Self {
+            webhook: source,
+            allow_loopback,
+            aliases,
+            card,
+            retry,
+            webhook_interval,
+            dedup_table,
+            dedup_ttl,
+            folding,
+            organizations,
+            rules,
+            warnings: Vec::new(),
+        };
+        Problems::or_ok(reader.into_errors(), config).map_err(ConfigErrors)
+    }
+}
+
+impl RuleSet {
+    /// The variables this rule set keeps webhook URLs in (`env:VAR`).
+    fn env_webhooks(&self) -> Vec<&str> {
+        self.webhooks
+            .values()
+            .filter_map(|kept| match kept {
+                Kept::Env(var) => Some(var.as_str()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// Account names (`DELIBIRD_ACCOUNT_ALIASES`) and the AWS Organizations lookup.
+fn accounts(reader: &Reader<'_>) -> (StaticAliases, Option<OrgLookup>) {
+    let aliases = match reader.var("DELIBIRD_ACCOUNT_ALIASES") {
+        None => StaticAliases::default(),
+        Some(text) => read_aliases(&text).unwrap_or_else(|problem| {
+            reader.fail("DELIBIRD_ACCOUNT_ALIASES", problem);
+            StaticAliases::default()
+        }),
+    };
+    let ou_path = reader.switch("DELIBIRD_ACCOUNT_OU", true);
+    let lookup = reader.choice("DELIBIRD_ACCOUNT_LOOKUP", &["organizations", "static"]) == Some("organizations");
+    let role_arn = reader.text("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN");
+    if role_arn.as_deref().is_some_and(|arn| !(arn.starts_with("arn:") && arn.contains(":role/"))) {
+        reader.fail("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN", ConfigProblem::NotARoleArn);
+    }
+    let tag_keys = reader.list("DELIBIRD_ACCOUNT_TAGS");
+    let defaults = OrgSettings::default();
+    let ttl = reader.number("DELIBIRD_ACCOUNT_CACHE_TTL_S", 1, 86_400).map_or(defaults.ttl, Duration::from_secs);
+    let budget = reader.millis("DELIBIRD_ACCOUNT_LOOKUP_TIMEOUT_MS", defaults.budget, 60_000);
+    let organizations =
+        lookup.then_some(OrgLookup { role_arn, settings: OrgSettings { ttl, tag_keys, ou_path, budget } });
+    (aliases, organizations)
+}
+
+/// `{"123456789012": "name"}`, or `@path` to a file holding that.
+fn read_aliases(text: &str) -> Result<StaticAliases, ConfigProblem> {
+    let (json, file) = match text.trim().strip_prefix('@') {
+        Some(path) => {
+            let json = std::fs::read_to_string(path)
+                .map_err(|error| ConfigProblem::Unreadable { path: path.to_owned(), source: Shared::new(error) })?;
+            (json, Some(path.to_owned()))
+        }
+        None => (text.to_owned(), None),
+    };
+    StaticAliases::from_json(&json).map_err(|error| ConfigProblem::Aliases { file, source: Shared::new(error) })
+}
+
+/// How cards look: severity keywords and the description's language.
+fn card(reader: &Reader<'_>) -> CardSettings {
+    let severity = SeverityRules::from_lists(
+        reader.var("DELIBIRD_SEVERITY_CRITICAL_KEYWORDS").as_deref(),
+        reader.var("DELIBIRD_SEVERITY_HIGH_KEYWORDS").as_deref(),
+        reader.var("DELIBIRD_SEVERITY_WARNING_KEYWORDS").as_deref(),
+    );
+    let language = reader.text("DELIBIRD_LANGUAGE").unwrap_or_else(|| "en_US".into());
+    CardSettings { severity, language, clock: Clock::System }
+}
+
+/// How hard delivery tries, and how far apart posts to one space are.
+fn delivery(reader: &Reader<'_>) -> (RetryPolicy, Duration) {
+    let defaults = RetryPolicy::default();
+    let request_timeout = reader.millis("DELIBIRD_HTTP_TIMEOUT_MS", defaults.request_timeout, 900_000);
+    let base = reader.millis("DELIBIRD_RETRY_BASE_MS", defaults.base, 900_000);
+    let cap = reader.millis("DELIBIRD_RETRY_CAP_MS", defaults.cap, 900_000);
+    let deadline_margin = reader.millis("DELIBIRD_DEADLINE_MARGIN_MS", defaults.deadline_margin, 900_000);
+    let interval =
+        reader.number("DELIBIRD_WEBHOOK_INTERVAL_MS", 0, 60_000).map_or(CHAT_INTERVAL, Duration::from_millis);
+    let max_attempts = reader
+        .number("DELIBIRD_RETRY_MAX_ATTEMPTS", 1, 20)
+        .and_then(|n| NonZeroU32::new(u32::try_from(n).ok()?))
+        .unwrap_or(defaults.max_attempts);
+    if cap < base {
+        reader.fail("DELIBIRD_RETRY_CAP_MS", ConfigProblem::Below { other: "DELIBIRD_RETRY_BASE_MS" });
+    }
+    (RetryPolicy { max_attempts, base, cap, request_timeout, deadline_margin }, interval)
+}
+
+/// Where posted updates are remembered, for how long, and what folds into one notification.
+fn dedup(reader: &Reader<'_>) -> (Option<String>, Duration, Folding) {
+    let folding = Folding {
+        backup_copies: reader.switch("DELIBIRD_FOLD_BACKUP_COPIES", true),
+        later_pages: reader.switch("DELIBIRD_FOLD_PAGES", true),
+    };
+    let table = reader.text("DELIBIRD_DEDUP_TABLE");
+    let ttl = Duration::from_secs(reader.number("DELIBIRD_DEDUP_TTL_DAYS", 1, 3_650).unwrap_or(30) * 86_400);
+    (table, ttl, folding)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,176 @@
+use std::collections::HashMap;
+
+use super::*;
+
+fn config(vars: &[(&str, &str)], webhook: Webhook) -> Result<Config, ConfigErrors> {
+    let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    Config::from_vars(|name| vars.get(name).cloned(), webhook)
+}
+
+#[test]
+fn reports_every_bad_variable_at_once() {
+    let errors = config(
+        &[
+            ("DELIBIRD_WEBHOOK_URL", "https://example.com/hook?token=SECRET"),
+            ("DELIBIRD_ACCOUNT_ALIASES", "{\"12\": \"x\"}"),
+            ("DELIBIRD_RETRY_MAX_ATTEMPTS", "0"),
+            ("DELIBIRD_HTTP_TIMEOUT_MS", "soon"),
+        ],
+        Webhook::Required,
+    )
+    .unwrap_err();
+    let variables: Vec<&str> = errors.0.iter().map(|e| e.variable).collect();
+    assert_eq!(
+        variables,
+        ["DELIBIRD_WEBHOOK_URL", "DELIBIRD_ACCOUNT_ALIASES", "DELIBIRD_HTTP_TIMEOUT_MS", "DELIBIRD_RETRY_MAX_ATTEMPTS"]
+    );
+    assert!(!errors.to_string().contains("SECRET"));
+}
+
+#[test]
+fn requires_a_webhook_only_when_delivering() {
+    assert!(config(&[], Webhook::Optional).is_ok());
+    let errors = config(&[], Webhook::Required).unwrap_err();
+    assert_eq!(errors.0[0].variable, "DELIBIRD_WEBHOOK_URL");
+}
+
+#[test]
+fn rendering_ignores_the_webhook_variables() {
+    let bad = [("DELIBIRD_WEBHOOK_URL", "https://example.com/x")];
+    assert!(config(&bad, Webhook::Optional).is_err());
+    assert_eq!(config(&bad, Webhook::Ignored).unwrap().webhook, None);
+}
+
+#[test]
+fn reads_dedup_and_folding_settings() {
+    let config = config(
+        &[
+            ("DELIBIRD_DEDUP_TABLE", "delibird-dedup"),
+            ("DELIBIRD_DEDUP_TTL_DAYS", "7"),
+            ("DELIBIRD_FOLD_PAGES", "0"),
+            ("DELIBIRD_WEBHOOK_INTERVAL_MS", "250"),
+        ],
+        Webhook::Optional,
+    )
+    .unwrap();
+    assert_eq!(config.dedup_table.as_deref(), Some("delibird-dedup"));
+    assert_eq!(config.dedup_ttl, Duration::from_secs(7 * 86_400));
+    assert_eq!(config.folding, Folding { backup_copies: true, later_pages: false });
+    assert_eq!(config.webhook_interval, Duration::from_millis(250));
+    assert!(
+        super::Config::from_vars(|n| (n == "DELIBIRD_FOLD_PAGES").then(|| "maybe".into()), Webhook::Optional).is_err()
+    );
+}
+
+#[test]
+fn reads_the_organizations_lookup() {
+    let loaded = config(
+        &[
+            ("DELIBIRD_ACCOUNT_LOOKUP", "organizations"),
+            ("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN", "arn:aws:iam::111122223333:role/delibird-accounts"),
+            ("DELIBIRD_ACCOUNT_TAGS", "Owner, Team"),
+            ("DELIBIRD_ACCOUNT_CACHE_TTL_S", "600"),
+        ],
+        Webhook::Optional,
+    )
+    .unwrap();
+    let lookup = loaded.organizations.unwrap();
+    assert_eq!(lookup.role_arn.as_deref(), Some("arn:aws:iam::111122223333:role/delibird-accounts"));
+    assert_eq!(lookup.settings.tag_keys, ["Owner", "Team"]);
+    assert_eq!(lookup.settings.ttl, Duration::from_secs(600));
+    let bad = [("DELIBIRD_ACCOUNT_LOOKUP", "ldap"), ("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN", "delibird")];
+    assert_eq!(config(&bad, Webhook::Optional).unwrap_err().0.len(), 2);
+}
+
+#[test]
+fn reads_secret_sources() {
+    let ssm = config(&[("DELIBIRD_WEBHOOK_SECRET", "ssm:/delibird/webhook")], Webhook::Required).unwrap();
+    assert_eq!(ssm.webhook, Some(Kept::Ssm("/delibird/webhook".into())));
+    let arn = "arn:aws:secretsmanager:us-east-1:123456789012:secret:delibird-AbCdEf";
+    let sm = config(&[("DELIBIRD_WEBHOOK_SECRET", arn)], Webhook::Required).unwrap();
+    assert_eq!(sm.webhook, Some(Kept::SecretsManager(arn.into())));
+    assert!(config(&[("DELIBIRD_WEBHOOK_SECRET", "/no/prefix")], Webhook::Required).is_err());
+}
+
+fn rules_file(name: &str, text: &str) -> String {
+    let path = std::env::temp_dir().join(format!("delibird-config-{}-{name}.toml", std::process::id()));
+    std::fs::write(&path, text).unwrap();
+    path.display().to_string()
+}
+
+#[test]
+fn rules_make_the_webhook_optional_and_are_compiled_with_the_rest() {
+    let path = rules_file("good", "drop_unmatched = true\n[webhooks]\noncall = \"env:HOOK\"\n");
+    let loaded = config(&[("DELIBIRD_RULES", &path)], Webhook::Required).unwrap();
+    assert!(matches!(loaded.rules, Some(RulesConfig::Loaded(_))), "{:?}", loaded.rules);
+    assert_eq!(loaded.webhook, None);
+    let ssm = config(&[("DELIBIRD_RULES", "ssm:/delibird/rules")], Webhook::Required).unwrap();
+    assert_eq!(ssm.rules, Some(RulesConfig::Ssm("/delibird/rules".into())));
+    assert_eq!(config(&[("DELIBIRD_RULES", &path)], Webhook::Ignored).unwrap().rules, None, "render ignores them");
+}
+
+#[test]
+fn every_bad_rule_is_reported_with_the_other_problems() {
+    let path = rules_file(
+        "bad",
+        "drop_unmatched = true\n[[rule]]\nname = \"a\"\nwhere = \"region =\"\nwebhooks = []\n\
+         [[rule]]\nname = \"b\"\nwhere = \"delibird.account.tags.Team = 'x'\"\nwebhooks = []\n",
+    );
+    let errors =
+        config(&[("DELIBIRD_RULES", &path), ("DELIBIRD_RETRY_MAX_ATTEMPTS", "0")], Webhook::Required).unwrap_err();
+    let variables: Vec<&str> = errors.0.iter().map(|e| e.variable).collect();
+    assert_eq!(variables, ["DELIBIRD_RETRY_MAX_ATTEMPTS", "DELIBIRD_RULES", "DELIBIRD_RULES"]);
+    let shown = errors.to_string();
+    assert!(shown.contains("rule \"a\" (line 4): where, line 1, column 9: Expected: an expression"), "{shown}");
+    assert!(shown.contains("DELIBIRD_ACCOUNT_TAGS does not name Team"), "{shown}");
+    assert!(config(&[("DELIBIRD_RULES", "/no/such/rules.toml")], Webhook::Required).is_err());
+}
+
+#[test]
+fn refuses_loopback_unless_allowed() {
+    let url = ("DELIBIRD_WEBHOOK_URL", "http://127.0.0.1:9/v1/spaces/A/messages?key=k&token=t");
+    assert!(config(&[url], Webhook::Required).is_err());
+    assert!(config(&[url, ("DELIBIRD_ALLOW_LOOPBACK_WEBHOOK", "1")], Webhook::Required).is_ok());
+}
+
+#[test]
+fn each_problem_says_what_was_found_and_what_was_expected() {
+    let errors = config(
+        &[
+            ("DELIBIRD_RETRY_MAX_ATTEMPTS", "0"),
+            ("DELIBIRD_HTTP_TIMEOUT_MS", "soon"),
+            ("DELIBIRD_FOLD_PAGES", "maybe"),
+            ("DELIBIRD_RETRY_BASE_MS", "900"),
+            ("DELIBIRD_RETRY_CAP_MS", "800"),
+        ],
+        Webhook::Optional,
+    )
+    .unwrap_err();
+    let kinds: Vec<(&str, &ConfigProblem)> = errors.0.iter().map(|e| (e.variable, &e.kind)).collect();
+    assert_eq!(
+        kinds,
+        [
+            ("DELIBIRD_HTTP_TIMEOUT_MS", &ConfigProblem::NotANumber { found: "soon".into() }),
+            ("DELIBIRD_RETRY_MAX_ATTEMPTS", &ConfigProblem::OutOfRange { min: 1, max: 20, found: 0 }),
+            ("DELIBIRD_RETRY_CAP_MS", &ConfigProblem::Below { other: "DELIBIRD_RETRY_BASE_MS" }),
+            ("DELIBIRD_FOLD_PAGES", &ConfigProblem::NotASwitch { found: "maybe".into() }),
+        ]
+    );
+    assert_eq!(
+        errors.to_string(),
+        "invalid configuration: DELIBIRD_HTTP_TIMEOUT_MS: expected a whole number, found \"soon\"; \
+         DELIBIRD_RETRY_MAX_ATTEMPTS: expected 1 to 20, found 0; \
+         DELIBIRD_RETRY_CAP_MS: must not be below DELIBIRD_RETRY_BASE_MS; \
+         DELIBIRD_FOLD_PAGES: expected 1 or 0, found \"maybe\""
+    );
+}
+
+#[test]
+fn an_unreadable_aliases_file_keeps_the_io_error_as_its_source() {
+    let errors = config(&[("DELIBIRD_ACCOUNT_ALIASES", "@/no/such/aliases.json")], Webhook::Optional).unwrap_err();
+    let ConfigProblem::Unreadable { path, source } = &errors.0[0].kind else { panic!("{errors}") };
+    assert_eq!((path.as_str(), source.0.kind()), ("/no/such/aliases.json", std::io::ErrorKind::NotFound));
+    assert!(std::error::Error::source(&errors.0[0].kind).is_some());
+    let errors = config(&[("DELIBIRD_ACCOUNT_ALIASES", "[1]")], Webhook::Optional).unwrap_err();
+    assert!(matches!(&errors.0[0].kind, ConfigProblem::Aliases { file: None, .. }), "{errors}");
+}
