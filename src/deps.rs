@@ -4,6 +4,8 @@
 //! start and kept across warm invocations. The AWS SDK's configuration is loaded once, and only
 //! when something needs AWS.
 
+use std::time::Duration;
+
 use crate::accounts::{Layered, Organizations, StaticAliases};
 use crate::card::CardSettings;
 use crate::chat::{CHAT_INTERVAL, GoogleChat};
@@ -99,11 +101,7 @@ impl Deps {
     /// rules kept in SSM or Secrets Manager, a dedup table, Organizations lookups. `env` reads
     /// the `env:` webhooks of the rules.
     pub async fn start(config: Config, env: &(dyn Fn(&str) -> Option<String> + Sync)) -> Result<Self, StartError> {
-        let sdk = if needs_aws(&config) {
-            Some(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await)
-        } else {
-            None
-        };
+        let sdk = if needs_aws(&config) { Some(aws_sdk(None).await) } else { None };
         Self::start_with(config, env, sdk.as_ref()).await
     }
 
@@ -190,6 +188,29 @@ async fn check_table(store: &DynamoStore, function: Option<&str>) {
     if let Some(function) = function {
         println!("{}", crate::handler::metrics::store_unavailable_at_start(function));
     }
+}
+
+/// Longest one attempt at an AWS call may take, and one call with its retries: without these
+/// the SDK waits for ever on a connection that stops answering (a `PutItem` held open outlived a
+/// 20 s deadline by minutes). The handler bounds its store calls within the deadline too.
+const AWS_ATTEMPT: Duration = Duration::from_secs(2);
+const AWS_CALL: Duration = Duration::from_secs(5);
+const AWS_CONNECT: Duration = Duration::from_secs(2);
+
+/// The AWS SDK's configuration from the environment (credentials, Region, `AWS_ENDPOINT_URL`),
+/// with every call bounded; in `region` when given (the command line's `redrive` takes it from
+/// the queue's URL).
+pub async fn aws_sdk(region: Option<&str>) -> aws_config::SdkConfig {
+    let timeouts = aws_config::timeout::TimeoutConfig::builder()
+        .connect_timeout(AWS_CONNECT)
+        .operation_attempt_timeout(AWS_ATTEMPT)
+        .operation_timeout(AWS_CALL)
+        .build();
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).timeout_config(timeouts);
+    if let Some(region) = region {
+        loader = loader.region(aws_config::Region::new(region.to_owned()));
+    }
+    loader.load().await
 }
 
 /// True when building the dependencies calls AWS.

@@ -24,6 +24,7 @@ pub mod envelope;
 pub mod fingerprint;
 pub mod handler;
 pub mod health;
+pub mod json_numbers;
 pub mod json_path;
 pub mod kept;
 pub mod logging;

@@ -6,7 +6,7 @@
 use delibird::config::{Config, Webhook};
 use delibird::dedup::Store;
 use delibird::deps::Deps;
-use delibird::handler::handle;
+use delibird::handler::handle_raw;
 use delibird::logging;
 use lambda_runtime::{Error, service_fn};
 
@@ -29,7 +29,7 @@ async fn main() -> Result<(), Error> {
         },
         "delibird started"
     );
-    lambda_runtime::run(service_fn(|event| handle(event, &deps))).await
+    lambda_runtime::run(service_fn(|event| handle_raw(event, &deps))).await
 }
 
 async fn start() -> Result<Deps, Error> {

@@ -28,6 +28,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use crate::json_numbers;
 use crate::json_path::JsonPath;
 
 pub mod health_api;
@@ -146,7 +147,7 @@ pub enum EnvelopeError {
 
 /// Reads JSON bytes and finds every record in them. See [`parse_value`].
 pub fn parse(bytes: &[u8]) -> Result<Vec<Record>, EnvelopeError> {
-    let value: Value = serde_json::from_slice(bytes).map_err(EnvelopeError::NotJson)?;
+    let value: Value = json_numbers::from_slice(bytes).map_err(EnvelopeError::NotJson)?;
     parse_value(&value)
 }
 
@@ -289,7 +290,7 @@ fn bad_transport(location: JsonPath, kind: &'static str, reason: String) -> Reco
 
 /// A JSON document carried as a string inside a transport record.
 fn embedded(text: &str, location: JsonPath, message_id: Option<String>, depth: usize) -> Vec<Record> {
-    match serde_json::from_str::<Value>(text) {
+    match json_numbers::from_str(text) {
         // The event itself, moved rather than cloned as `records_in` must: a 1,000-entity page
         // costs as much to clone as to parse.
         Ok(value) if value.get("detail").is_some() => {
@@ -432,7 +433,7 @@ fn prefixed(prefix: &JsonPath, path: &JsonPath) -> JsonPath {
 /// A PutEvents input entry turned into the event EventBridge would deliver for it.
 fn put_events_entry(object: &Map<String, Value>) -> Option<Result<Value, String>> {
     let detail = object.get("Detail")?.as_str()?;
-    let detail: Value = match serde_json::from_str(detail) {
+    let detail: Value = match json_numbers::from_str(detail) {
         Ok(detail) => detail,
         Err(error) => return Some(Err(error.to_string())),
     };

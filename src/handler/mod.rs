@@ -27,10 +27,12 @@ use futures::StreamExt;
 use lambda_runtime::{Context, Diagnostic, LambdaEvent};
 use serde::Serialize;
 use serde_json::Value;
+use serde_json::value::RawValue;
 use tokio::time::Instant;
 
 use crate::deps::Deps;
 use crate::envelope::{self, EnvelopeError, Record, Transport};
+use crate::json_numbers;
 pub use metrics::Metrics;
 pub use outcome::{Outcome, Posting, Sent};
 use record::{Prepared, Routed, prepare};
@@ -222,6 +224,18 @@ impl From<HandlerError> for Diagnostic {
         };
         Diagnostic { error_type: error_type.to_owned(), error_message: error.to_string() }
     }
+}
+
+/// [`handle`] for the payload as the Lambda runtime hands it over, as text: a payload holding a
+/// number `serde_json` cannot hold (`1e400`, valid JSON) is read ([`crate::json_numbers`]) and its
+/// field named on a degraded card, where the runtime would have refused the whole invocation with
+/// an error of its own.
+pub async fn handle_raw(event: LambdaEvent<Box<RawValue>>, deps: &Deps) -> Result<Response, HandlerError> {
+    let LambdaEvent { payload, context } = event;
+    let payload = json_numbers::from_str(payload.get()).map_err(EnvelopeError::NotJson).inspect_err(|error| {
+        tracing::error!(request_id = %context.request_id, error = %error, "invocation holds no record");
+    })?;
+    handle(LambdaEvent::new(payload, context), deps).await
 }
 
 /// Handles one invocation: any envelope delibird accepts, every record through [`run`].

@@ -15,6 +15,7 @@ use super::{
     AccountId, Actionability, Category, Description, Entity, EntityStatus, EventArn, EventTime, HealthEvent, Page,
     Scope, Status,
 };
+use crate::json_numbers;
 use crate::json_path::{JsonPath, PathRef};
 
 /// Keys of `detail` that delibird reads; any other key is kept in [`HealthEvent::extra`].
@@ -169,7 +170,9 @@ pub fn validate(event: &Value) -> Result<HealthEvent, ValidationErrors> {
     .into_result();
     let detail = match present(top, "detail") {
         None => Err(vec![FieldError { path: root.key("detail"), kind: FieldErrorKind::Missing }]),
-        Some(Value::Object(detail)) => detail_fields(detail, &PathRef::Key(&root, "detail")),
+        Some(Value::Object(detail)) if !is_marker(present(top, "detail")) => {
+            detail_fields(detail, &PathRef::Key(&root, "detail"))
+        }
         Some(other) => Err(vec![wrong_type(root.key("detail"), "an object", other)]),
     };
     match (envelope, detail) {
@@ -262,10 +265,19 @@ fn extra_fields(detail: &Map<String, Value>) -> BTreeMap<String, String> {
         .iter()
         .filter(|(key, value)| !KNOWN_DETAIL_KEYS.contains(&key.as_str()) && !value.is_null())
         .map(|(key, value)| {
-            let shown = value.as_str().map_or_else(|| value.to_string(), str::to_owned);
+            let shown = value
+                .as_str()
+                .or_else(|| json_numbers::out_of_range(value))
+                .map_or_else(|| value.to_string(), str::to_owned);
             (key.clone(), shown)
         })
         .collect()
+}
+
+/// True for the marker of a number out of range ([`json_numbers`]): an object to JSON, a wrong
+/// value to every field.
+fn is_marker(value: Option<&Value>) -> bool {
+    value.is_some_and(|value| json_numbers::out_of_range(value).is_some())
 }
 
 /// A member that is present and not `null`.
@@ -274,6 +286,9 @@ fn present<'a>(object: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
 }
 
 fn type_name(value: &Value) -> &'static str {
+    if json_numbers::out_of_range(value).is_some() {
+        return "a number out of range";
+    }
     match value {
         Value::Null => "null",
         Value::Bool(_) => "a boolean",
@@ -408,7 +423,7 @@ fn texts(object: &Map<String, Value>, at: &PathRef<'_>, key: &str) -> Checked<Ve
 fn text_map(object: &Map<String, Value>, at: &PathRef<'_>, key: &str) -> Checked<BTreeMap<String, String>> {
     let entries = match present(object, key) {
         None => return Ok(BTreeMap::new()),
-        Some(Value::Object(entries)) => entries,
+        Some(Value::Object(entries)) if !is_marker(present(object, key)) => entries,
         Some(other) => return Err(vec![wrong_type(at.key(key), "an object of strings", other)]),
     };
     let errors: Vec<FieldError> = entries
@@ -427,6 +442,9 @@ fn descriptions(detail: &Map<String, Value>, at: &PathRef<'_>) -> Checked<Vec<De
         let Value::Object(entry) = item else {
             return Err(vec![wrong_type(path.to_path(), "an object", item)]);
         };
+        if is_marker(Some(item)) {
+            return Err(vec![wrong_type(path.to_path(), "an object", item)]);
+        }
         let (language, text) = (text(entry, &path, "language").lift().into_validated()
             + required_text(entry, &path, "latestDescription").lift())
         .into_result()
@@ -441,6 +459,9 @@ fn entities(detail: &Map<String, Value>, at: &PathRef<'_>) -> Checked<Vec<Entity
         let Value::Object(entry) = item else {
             return Err(vec![wrong_type(path.to_path(), "an object", item)]);
         };
+        if is_marker(Some(item)) {
+            return Err(vec![wrong_type(path.to_path(), "an object", item)]);
+        }
         let status_key = if present(entry, "status").is_some() { "status" } else { "statusCode" };
         let updated_key =
             if present(entry, "lastUpdatedTime").is_some() { "lastUpdatedTime" } else { "lastupdatedTime" };
@@ -460,6 +481,26 @@ mod tests {
     use serde_json::json;
 
     use super::validate;
+    use crate::json_numbers;
+
+    #[test]
+    fn a_number_out_of_range_in_any_field_is_named_as_that_field() {
+        let text = r#"{"account": 1e400, "detail": {"eventArn": "a", "eventTypeCode": "T", "page": 1e999,
+            "affectedEntities": [{"entityValue": "i-1", "tags": {"k": 2e400}}, 3e400], "eventMetadata": 9e999}}"#;
+        let errors = validate(&json_numbers::from_str(text).unwrap()).unwrap_err().to_string();
+        for (path, expected) in [
+            ("account", "a string"),
+            ("detail.page", "a positive whole number"),
+            ("detail.affectedEntities[0].tags.k", "a string"),
+            ("detail.affectedEntities[1]", "an object"),
+            ("detail.eventMetadata", "an object of strings"),
+        ] {
+            assert!(
+                errors.contains(&format!("{path}: expected {expected}, found a number out of range")),
+                "{path}: {errors}"
+            );
+        }
+    }
 
     fn wrong_tags(count: usize) -> super::ValidationErrors {
         let tags: serde_json::Map<String, serde_json::Value> =

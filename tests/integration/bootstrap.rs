@@ -53,6 +53,30 @@ async fn bootstrap_answers_an_sns_invocation_after_delivering_its_card() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_payload_with_a_number_out_of_range_is_a_degraded_card_naming_the_field() {
+    let api = RuntimeApi::start().await;
+    let emulator = ChatEmulator::with_min_interval(Duration::ZERO).await.unwrap();
+    let child = bootstrap(&api, &webhook_env(&emulator));
+    // An EventBridge event delivered as the payload itself: the runtime's own deserializer
+    // would refuse the whole invocation over this one number.
+    let mut event = fixture("health-events/seed-project-health101.json");
+    event["detail"]["totalPages"] = json!("OUT-OF-RANGE");
+    let text = event.to_string().replace("\"OUT-OF-RANGE\"", "1e400");
+
+    api.invoke_text("request-big", text, Duration::from_secs(30));
+    let reply = api.reply("request-big", Duration::from_secs(30)).await;
+    let printed = finish(child);
+
+    let Some(Reply::Response(summary)) = reply else { panic!("expected a response, got {reply:?}\n{printed}") };
+    assert_eq!((&summary["posted"], &summary["degraded"]), (&json!(1), &json!(1)), "{summary}");
+    let body = emulator.received()[0].body.to_string();
+    assert!(
+        body.contains("detail.totalPages: expected a positive whole number, found a number out of range"),
+        "{body}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn bootstrap_reports_a_record_that_is_not_an_event_as_an_invocation_error() {
     let api = RuntimeApi::start().await;
     let emulator = ChatEmulator::with_min_interval(Duration::ZERO).await.unwrap();

@@ -28,7 +28,7 @@ pub enum Reply {
 
 #[derive(Default)]
 struct Inner {
-    queue: VecDeque<(String, Value)>,
+    queue: VecDeque<(String, String, Duration)>,
     replies: Vec<(String, Reply)>,
     init_errors: Vec<Value>,
 }
@@ -65,9 +65,15 @@ impl RuntimeApi {
         Self { address, shared, server }
     }
 
-    /// Queues an invocation with request id `id`.
+    /// Queues an invocation with request id `id`, due 30 s after it is handed out.
     pub fn invoke(&self, id: &str, payload: Value) {
-        self.shared.inner.lock().unwrap().queue.push_back((id.to_owned(), payload));
+        self.invoke_text(id, payload.to_string(), Duration::from_secs(30));
+    }
+
+    /// Queues an invocation whose payload is `text` as it is (JSON `serde_json` could not write,
+    /// such as `1e400`), due `within` after it is handed out.
+    pub fn invoke_text(&self, id: &str, text: String, within: Duration) {
+        self.shared.inner.lock().unwrap().queue.push_back((id.to_owned(), text, within));
         self.shared.changed.notify_waiters();
     }
 
@@ -98,14 +104,14 @@ impl Drop for RuntimeApi {
 }
 
 async fn next(State(shared): State<Shared>) -> Response {
-    let (id, payload) = loop {
+    let (id, payload, within) = loop {
         let notified = shared.changed.notified();
         if let Some(found) = shared.inner.lock().unwrap().queue.pop_front() {
             break found;
         }
         notified.await;
     };
-    let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() + 30_000;
+    let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() + within.as_millis();
     let mut headers = HeaderMap::new();
     headers.insert("lambda-runtime-aws-request-id", HeaderValue::from_str(&id).unwrap());
     headers.insert("lambda-runtime-deadline-ms", HeaderValue::from_str(&deadline.to_string()).unwrap());
@@ -114,7 +120,7 @@ async fn next(State(shared): State<Shared>) -> Response {
         HeaderValue::from_static("arn:aws:lambda:us-east-1:999988887777:function:delibird"),
     );
     headers.insert("lambda-runtime-trace-id", HeaderValue::from_static("Root=1-5759e988-bd862e3fe1be46a994272793"));
-    (StatusCode::OK, headers, payload.to_string()).into_response()
+    (StatusCode::OK, headers, payload).into_response()
 }
 
 fn record(shared: &Shared, id: String, reply: Reply) -> StatusCode {

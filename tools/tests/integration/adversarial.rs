@@ -131,8 +131,19 @@ const CORPUS: &[(&str, Expect)] = &[
     ),
     ("rtl-and-zero-width.json", Rendered { cards: 1 }),
     // Numbers.
-    ("number-out-of-range.json", Unusable { cards: 0, error: "input is not JSON: number out of range" }),
-    ("integer-with-10000-digits.json", Unusable { cards: 0, error: "input is not JSON: number out of range" }),
+    // A number serde_json cannot hold (1e400, an integer of 10,000 digits) is valid JSON: the
+    // field it is in is named on a degraded card, like any other invalid field.
+    (
+        "number-out-of-range.json",
+        Degraded { cards: 1, error: "detail.page: expected a positive whole number, found a number out of range" },
+    ),
+    (
+        "integer-with-10000-digits.json",
+        Degraded {
+            cards: 1,
+            error: "detail.totalPages: expected a positive whole number, found a number out of range",
+        },
+    ),
     (
         "huge-numbers-in-range.json",
         Degraded { cards: 1, error: "detail.page: expected a positive whole number, found \"1.8446744073709552e+19\"" },

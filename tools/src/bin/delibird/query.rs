@@ -73,7 +73,7 @@ pub async fn route(rules: &str, files: &[PathBuf], json: bool) -> Status {
     };
     let text = match rules.trim().strip_prefix("ssm:") {
         Some(name) => {
-            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            let sdk = delibird::deps::aws_sdk(None).await;
             delibird::secret::ssm_text(name, &sdk).await.map_err(|error| delibird::logging::chain(&error))
         }
         None => std::fs::read_to_string(rules).map_err(|error| format!("cannot read: {error}")),
@@ -126,7 +126,7 @@ pub async fn route(rules: &str, files: &[PathBuf], json: bool) -> Status {
 async fn views(files: &[PathBuf], config: &Config, status: &mut Status) -> Vec<Viewed> {
     let organizations = match &config.organizations {
         Some(lookup) => {
-            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            let sdk = delibird::deps::aws_sdk(None).await;
             Some(Organizations::new(&sdk, lookup.role_arn.as_deref(), lookup.settings.clone()).await)
         }
         None => None,

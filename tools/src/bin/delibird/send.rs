@@ -46,7 +46,7 @@ pub async fn render(files: &[PathBuf]) -> Status {
 /// The AWS Organizations directory, when configuration asks for one.
 pub async fn organizations(config: &Config) -> Option<Organizations> {
     let lookup = config.organizations.as_ref()?;
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = delibird::deps::aws_sdk(None).await;
     Some(Organizations::new(&sdk, lookup.role_arn.as_deref(), lookup.settings.clone()).await)
 }
 
@@ -182,20 +182,22 @@ pub async fn redrive(queue_url: &str, max_messages: usize) -> Status {
         Ok(config) => config,
         Err(error) => return usage(&error.to_string()),
     };
-    let deps = match Deps::start(config, &|name| std::env::var(name).ok()).await {
+    let set = ["AWS_REGION", "AWS_DEFAULT_REGION"].iter().find_map(|name| std::env::var(name).ok());
+    let region = match (set, &queue.region) {
+        (None, Some(region)) => Some(region.as_str()),
+        (Some(set), Some(region)) if &set != region => {
+            eprintln!("delibird: AWS_REGION is {set}, but the queue's URL is in {region}: asking {set}");
+            None
+        }
+        _ => None,
+    };
+    // One AWS configuration, in the queue's Region, for the queue and everything the Lambda's
+    // configuration reads (the dedup table, the webhook's secret, rules in SSM).
+    let sdk = delibird::deps::aws_sdk(region).await;
+    let deps = match Deps::start_with(config, &|name| std::env::var(name).ok(), Some(&sdk)).await {
         Ok(deps) => deps,
         Err(error) => return usage(&delibird::logging::chain(&error)),
     };
-    let set = ["AWS_REGION", "AWS_DEFAULT_REGION"].iter().find_map(|name| std::env::var(name).ok());
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    match (set, &queue.region) {
-        (None, Some(region)) => loader = loader.region(aws_config::Region::new(region.clone())),
-        (Some(set), Some(region)) if &set != region => {
-            eprintln!("delibird: AWS_REGION is {set}, but the queue's URL is in {region}: asking {set}");
-        }
-        _ => {}
-    }
-    let sdk = loader.load().await;
     match delibird::redrive::redrive(&aws_sdk_sqs::Client::new(&sdk), &queue.url, &deps, max_messages).await {
         Ok(done) => {
             println!(
