@@ -5,12 +5,10 @@
 use chrono::{DateTime, Utc};
 
 use super::model::{Body, Card, Fold, Glyph, ListKind, Row, Section, Style, Text, Width};
-use super::names::{self, event_title, humanised, service_name};
-use super::{CARD_ID, CardSettings, Severity, assess, duration, event_link, relative, text, thread_key};
+use super::names::{self, event_title, humanised};
+use super::{CARD_ID, CardSettings, Severity, assess, event_link, relative, rows, text, thread_key};
 use crate::accounts::EnrichedEvent;
-use crate::health::{
-    AccountId, Actionability, Category, Entity, EntityStatus, EventTime, HealthEvent, Scope, Status, ValidationErrors,
-};
+use crate::health::{AccountId, Entity, EntityStatus, HealthEvent, Scope, ValidationErrors};
 
 /// Longest header title, in characters: the header has a fixed height.
 const MAX_TITLE_CHARS: usize = 120;
@@ -27,7 +25,7 @@ pub fn card(enriched: &EnrichedEvent, problems: Option<&ValidationErrors>, setti
     if let Some(problems) = problems {
         sections.push(problems_section(problems));
     }
-    sections.push(Section { header: None, fold: Fold::Open, body: Body::Rows(summary_rows(enriched, severity, now)) });
+    sections.push(Section { header: None, fold: Fold::Open, body: Body::Rows(rows::facts(enriched, severity, now)) });
     if let Some(description) = description {
         sections.push(Section {
             header: Some("Description".into()),
@@ -66,53 +64,32 @@ fn title(event: &HealthEvent, severity: Severity, problems: Option<&ValidationEr
     if problems.is_some() { format!("{title} (incomplete)") } else { title }
 }
 
-/// "Open issue · ap-southeast-2 · payments-prod (111122223333)"; "… · Public event" for public
-/// events, whose one thread every account shares; led by "2 unreadable fields" on a degraded card.
+/// Where: "payments-prod (111122223333) · ap-southeast-2", "Public event · af-south-1" (a
+/// public event's one thread every account shares); led by "2 unreadable fields" on a degraded
+/// card; the state ("Open issue") when the event says neither account nor Region.
 fn subtitle(enriched: &EnrichedEvent, problems: Option<&ValidationErrors>) -> String {
     let event = &enriched.event;
     let mut parts = Vec::new();
     if let Some(problems) = problems {
         parts.push(unreadable(problems.errors().len()));
     }
-    parts.push(state(event));
-    if let Some(region) = event.impacted_region() {
-        parts.push(text::plain(region, 40));
-    }
     if event.scope == Some(Scope::Public) {
         parts.push("Public event".to_owned());
     } else if let Some(account) = event.affected_account() {
         parts.push(text::plain(&enriched.account_label(account), 80));
     }
+    if let Some(region) = event.impacted_region() {
+        parts.push(text::plain(region, 40));
+    }
     parts.retain(|part| !part.is_empty());
+    if parts.len() == usize::from(problems.is_some()) {
+        parts.push(rows::state(event));
+    }
     parts.join(" · ")
 }
 
 fn unreadable(count: usize) -> String {
     if count == 1 { "1 unreadable field".to_owned() } else { format!("{count} unreadable fields") }
-}
-
-/// The category in words: "issue", "scheduled change".
-pub(crate) fn category(event: &HealthEvent) -> String {
-    match &event.category {
-        Some(Category::Issue) => "issue".to_owned(),
-        Some(Category::AccountNotification) => "account notification".to_owned(),
-        Some(Category::ScheduledChange) => "scheduled change".to_owned(),
-        Some(Category::Investigation) => "investigation".to_owned(),
-        Some(Category::Other(other)) => text::plain(other, 40),
-        None => "event".to_owned(),
-    }
-}
-
-/// "Open issue", "Upcoming scheduled change", "Resolved issue".
-pub(crate) fn state(event: &HealthEvent) -> String {
-    let category = category(event);
-    match &event.status {
-        Some(Status::Closed) => format!("Resolved {category}"),
-        Some(Status::Open) => format!("Open {category}"),
-        Some(Status::Upcoming) => format!("Upcoming {category}"),
-        Some(Status::Other(other)) => format!("{} {category}", text::plain(other, 40)),
-        None => names::capitalised(&category),
-    }
 }
 
 fn problems_section(problems: &ValidationErrors) -> Section {
@@ -130,116 +107,6 @@ fn problems_section(problems: &ValidationErrors) -> Section {
 
 fn plural(count: usize) -> &'static str {
     if count == 1 { "" } else { "s" }
-}
-
-/// A time as the card shows it: "Sat, 20 Jul 2024 15:00 UTC (in 3 days)", or the text as it came.
-fn when(time: &EventTime, now: DateTime<Utc>) -> String {
-    match time.at() {
-        Some(at) => format!("{time} ({})", relative(at, now)),
-        None => time.to_string(),
-    }
-}
-
-/// Whether a time is after `now`; `None` when it could not be read.
-fn ahead(time: &EventTime, now: DateTime<Utc>) -> Option<bool> {
-    time.at().map(|at| at > now)
-}
-
-fn summary_rows(enriched: &EnrichedEvent, severity: Severity, now: DateTime<Utc>) -> Vec<Row> {
-    let event = &enriched.event;
-    let mut rows = vec![severity_row(event, severity)];
-    if let Some(account) = event.affected_account() {
-        rows.push(account_row(enriched, account));
-    }
-    if let Some(region) = event.impacted_region() {
-        let delivered = event.region.as_deref().filter(|delivered| *delivered != region);
-        let note = match (event.backup, delivered) {
-            (true, Some(to)) => Some(Text::words("Backup copy delivered to ").append(Text::event(to, Width::At(40)))),
-            (true, None) => Some(Text::words("Backup-Region copy")),
-            (false, Some(to)) => Some(Text::words("Delivered to ").append(Text::event(to, Width::At(40)))),
-            (false, None) => None,
-        };
-        rows.push(Row::new("Region", Text::event(region, Width::At(60)), Glyph::Region).noted(note));
-    }
-    if let Some(service) = event.service.as_deref().filter(|s| !s.trim().is_empty()) {
-        let code = Text(Vec::new()).then(Style::Code, event.type_code.clone(), Width::Value);
-        rows.push(
-            Row::new("Service", Text::event(service_name(service), Width::At(60)), Glyph::Service).noted(Some(code)),
-        );
-    }
-    if let Some(start) = &event.start {
-        let starts = ahead(start, now).unwrap_or(event.status == Some(Status::Upcoming));
-        let label = if starts { "Starts" } else { "Started" };
-        rows.push(Row::new(label, Text::event(when(start, now), Width::At(80)), Glyph::Time));
-    }
-    if let Some(end) = &event.end {
-        let ends = ahead(end, now).unwrap_or(!event.is_closed());
-        let label = if ends { "Ends" } else { "Ended" };
-        let lasted = match (event.start.as_ref().and_then(EventTime::at), end.at()) {
-            (Some(start), Some(end)) if event.is_closed() && end >= start => {
-                Some(Text::words(format!("Lasted {}", duration((end - start).num_seconds().unsigned_abs()))))
-            }
-            _ => None,
-        };
-        rows.push(Row::new(label, Text::event(when(end, now), Width::At(80)), Glyph::Time).noted(lasted));
-    }
-    if let Some(updated) = &event.last_updated {
-        rows.push(Row::new("Last updated", Text::event(when(updated, now), Width::At(80)), Glyph::Time));
-    }
-    if let Some(page) = event.page.filter(|page| page.total > 1) {
-        let note = Some(Text::words("Each page lists other affected resources"));
-        let text = format!("Page {} of {}", page.number, page.total);
-        rows.push(Row::new("Paged event", text, Glyph::Pages).noted(note));
-    }
-    rows
-}
-
-/// "Severity: High · Open issue" (or "Status: Resolved issue"), with what AWS says about action
-/// and scope under it.
-fn severity_row(event: &HealthEvent, severity: Severity) -> Row {
-    let (label, value, glyph) = if event.is_closed() {
-        let value = Text(Vec::new())
-            .then(Style::Marked(severity), "Resolved", Width::Whole)
-            .and(format!(" {}", category(event)));
-        ("Status", value, Glyph::Resolved)
-    } else {
-        let value = Text(Vec::new())
-            .then(Style::Marked(severity), severity.label(), Width::Whole)
-            .and(format!(" · {}", state(event)));
-        ("Severity", value, Glyph::Severity(severity))
-    };
-    let action = match &event.actionability {
-        Some(Actionability::ActionRequired) => Some(Text::words("Action required")),
-        Some(Actionability::ActionMayBeRequired) => Some(Text::words("Action may be required")),
-        Some(Actionability::Informational) | None => None,
-        Some(Actionability::Other(other)) => Some(Text::event(humanised(other), Width::At(40))),
-    };
-    let scope = match &event.scope {
-        Some(Scope::Public) => {
-            Some(Text::words("Public event: affects the service in this Region, not only your resources"))
-        }
-        Some(Scope::AccountSpecific) => Some(Text::words("Affects resources in this account")),
-        Some(Scope::None) | None => None,
-        Some(Scope::Other(other)) => Some(Text::words("Scope ").append(Text::event(other.clone(), Width::At(40)))),
-    };
-    Row::new(label, value, glyph).noted(Text::join([action, scope].into_iter().flatten(), " · "))
-}
-
-/// The affected account, with its OU path and chosen tags (whose problem it is) and the account
-/// the event was delivered through; "Seen from" for a public event.
-fn account_row(enriched: &EnrichedEvent, account: &AccountId) -> Row {
-    let event = &enriched.event;
-    let delivered_via = event.account.as_ref().filter(|delivered| *delivered != account).map(|delivered| {
-        Text::words("Delivered via ").append(Text::event(enriched.account_label(delivered), Width::Value))
-    });
-    let (label, note) = if event.scope == Some(Scope::Public) {
-        ("Seen from", delivered_via.or_else(|| Some(Text::words("One of the accounts this public event reached"))))
-    } else {
-        let context = enriched.accounts.get(account).and_then(|info| info.context());
-        let context = context.map(|context| Text::event(context, Width::Value));
-        ("Account", Text::join(context.into_iter().chain(delivered_via), " · "))
-    };
-    Row::new(label, Text::event(enriched.account_label(account), Width::Value), Glyph::Account).noted(note)
 }
 
 fn entities_section(enriched: &EnrichedEvent, now: DateTime<Utc>) -> Option<Section> {
@@ -326,15 +193,17 @@ fn short_value<'a>(event: &HealthEvent, value: &'a str) -> &'a str {
     if arn == "arn" && own_region && own_account && !resource.trim().is_empty() { resource } else { value }
 }
 
-fn details_section(event: &HealthEvent) -> Section {
+/// What the rest of the card does not say: the ARN, the ids, personas, metadata and any field
+/// delibird does not know. (The type code is under the service, actionability under the
+/// severity; a card says each fact once.)
+pub(crate) fn details_section(event: &HealthEvent) -> Section {
     let mut rows: Vec<(String, String)> = Vec::new();
     rows.push(("Event ARN".into(), event.arn.to_string()));
-    rows.push(("Event type code".into(), event.type_code.clone()));
+    if event.service.as_deref().is_none_or(|s| s.trim().is_empty()) {
+        rows.push(("Event type code".into(), event.type_code.clone()));
+    }
     if let Some(id) = &event.communication_id {
         rows.push(("Communication ID".into(), id.clone()));
-    }
-    if let Some(actionability) = &event.actionability {
-        rows.push(("Actionability".into(), humanised(actionability.as_str())));
     }
     if !event.personas.is_empty() {
         rows.push(("Personas".into(), event.personas.iter().map(|p| humanised(p)).collect::<Vec<_>>().join(", ")));

@@ -9,6 +9,8 @@ mod event;
 mod links;
 pub mod model;
 mod names;
+pub mod rollup;
+mod rows;
 mod severity;
 pub mod text;
 mod thread;
@@ -20,7 +22,7 @@ pub use links::event_link;
 pub use model::Card;
 pub use names::{event_title, humanised, service_name};
 pub use severity::{Severity, SeverityRules, assess};
-pub use thread::{MAX_THREAD_KEY_BYTES, thread_key};
+pub use thread::{MAX_THREAD_KEY_BYTES, rollup_key, thread_key};
 
 /// The id of delibird's event card.
 pub const CARD_ID: &str = "aws-health-event";

@@ -66,6 +66,9 @@ pub enum Body {
         /// The items, event text.
         items: Vec<String>,
     },
+    /// The accounts an event was raised in (a roll-up): a channel lists as many as its budget
+    /// allows — with their details, or by name only when there are many — then "+N more accounts".
+    Accounts(Vec<AccountLine>),
     /// A button that opens a link.
     Link {
         /// The button's words.
@@ -73,6 +76,16 @@ pub enum Body {
         /// The https URL.
         url: String,
     },
+}
+
+/// One account of a roll-up.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AccountLine {
+    /// Its name and id: "payments-prod (111122223333)".
+    pub name: Text,
+    /// What the event is for it (its OU path, its resources and their statuses), shown when
+    /// there is room.
+    pub detail: Option<Text>,
 }
 
 /// Which of a channel's budgets cuts a [`Body::List`].

@@ -9,6 +9,13 @@ use crate::health::{HealthEvent, Scope};
 /// message's 32,000.
 pub const MAX_THREAD_KEY_BYTES: usize = 1_000;
 
+/// The one thread of an event raised in many accounts, shared by them all (a roll-up):
+/// `health/<eventArn>`, like a public event's.
+pub fn rollup_key(event: &HealthEvent) -> String {
+    let key = format!("health/{}", event.arn);
+    if key.len() <= MAX_THREAD_KEY_BYTES { key } else { format!("health/fnv1a-{:016x}", fnv1a(key.as_bytes())) }
+}
+
 /// `health/<eventArn>` for public events (one thread for the whole organization), and
 /// `health/<eventArn>/<account>` for the rest. The ARN names the Region. Keys longer than any
 /// real one are replaced by a stable hash of the same text.

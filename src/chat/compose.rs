@@ -25,14 +25,43 @@ pub struct Budget {
     pub problems: usize,
     /// Characters of any one value (an entity, an account name, a tag list).
     pub value: usize,
+    /// Accounts of a roll-up listed.
+    pub accounts: usize,
+    /// Whether each account's details (OU, resources) are listed, or its name only.
+    pub account_details: bool,
 }
 
-/// From the full card down to one that fits whatever the event holds.
+/// From the full card down to one that fits whatever the event holds. A roll-up names every
+/// account it can: its details go before its names do.
 pub const BUDGETS: [Budget; 4] = [
-    Budget { description: 8_000, entities: 40, details: 30, problems: 10, value: 300 },
-    Budget { description: 3_000, entities: 15, details: 12, problems: 5, value: 160 },
-    Budget { description: 800, entities: 5, details: 4, problems: 3, value: 100 },
-    Budget { description: 200, entities: 1, details: 0, problems: 1, value: 60 },
+    Budget {
+        description: 8_000,
+        entities: 40,
+        details: 30,
+        problems: 10,
+        value: 300,
+        accounts: 2_000,
+        account_details: true,
+    },
+    Budget {
+        description: 3_000,
+        entities: 15,
+        details: 12,
+        problems: 5,
+        value: 160,
+        accounts: 2_000,
+        account_details: false,
+    },
+    Budget {
+        description: 800,
+        entities: 5,
+        details: 4,
+        problems: 3,
+        value: 100,
+        accounts: 400,
+        account_details: false,
+    },
+    Budget { description: 200, entities: 1, details: 0, problems: 1, value: 60, accounts: 60, account_details: false },
 ];
 
 /// Lines of description a card shows before Chat's "show more": a long description would push
@@ -106,6 +135,27 @@ fn widgets(body: &Body, budget: &Budget) -> Vec<Widget> {
                 let _ = write!(text, "<br><i>+{} more</i>", items.len() - budget.problems);
             }
             vec![Widget::TextParagraph(TextParagraph::new(text))]
+        }
+        Body::Accounts(lines) => {
+            let mut text = String::new();
+            for line in lines.iter().take(budget.accounts) {
+                if !text.is_empty() {
+                    text.push_str("<br>");
+                }
+                text.push_str(&html(&line.name, budget.value));
+                if let Some(detail) = line.detail.as_ref().filter(|_| budget.account_details) {
+                    let _ = write!(text, " · {}", html(detail, budget.value));
+                }
+            }
+            let hidden = lines.len().saturating_sub(budget.accounts);
+            if hidden > 0 {
+                let _ = write!(text, "<br><i>+{hidden} more account{}</i>", if hidden == 1 { "" } else { "s" });
+            }
+            if text.is_empty() {
+                return Vec::new();
+            }
+            let max_lines = (markup::lines(&text, LINE_CHARS) > DESCRIPTION_LINES).then_some(DESCRIPTION_LINES);
+            vec![Widget::TextParagraph(TextParagraph { max_lines, ..TextParagraph::new(text) })]
         }
         Body::Link { label, url } => {
             let button = Button::link(label, Icon::material("open_in_new"), url.clone());

@@ -22,6 +22,7 @@
 //! | `DELIBIRD_DEDUP_TTL_DAYS` | how long a posted update is remembered | 30 |
 //! | `DELIBIRD_FOLD_BACKUP_COPIES` | `0` posts backup-Region copies apart | 1 |
 //! | `DELIBIRD_FOLD_PAGES` | `0` posts every page of a paginated event | 1 |
+//! | `DELIBIRD_ROLLUP` | `0`: one thread per account for an event raised in many accounts, instead of one thread and a roll-up card per space | 1 |
 //! | `DELIBIRD_ACCOUNT_LOOKUP` | `organizations`: names from AWS Organizations too (configured names win) | static only |
 //! | `DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN` | role to assume for Organizations calls | the function's own role |
 //! | `DELIBIRD_ACCOUNT_TAGS` | account tag keys to show, comma-separated (`Owner,Team`) | none |
@@ -246,6 +247,7 @@ fn dedup(reader: &Reader<'_>) -> (Option<String>, Duration, Folding) {
     let folding = Folding {
         backup_copies: reader.switch("DELIBIRD_FOLD_BACKUP_COPIES", true),
         later_pages: reader.switch("DELIBIRD_FOLD_PAGES", true),
+        accounts: reader.switch("DELIBIRD_ROLLUP", true),
     };
     let table = reader.text("DELIBIRD_DEDUP_TABLE");
     let ttl = Duration::from_secs(reader.number("DELIBIRD_DEDUP_TTL_DAYS", 1, 3_650).unwrap_or(30) * 86_400);

@@ -55,7 +55,7 @@ fn reads_dedup_and_folding_settings() {
     .unwrap();
     assert_eq!(config.dedup_table.as_deref(), Some("delibird-dedup"));
     assert_eq!(config.dedup_ttl, Duration::from_secs(7 * 86_400));
-    assert_eq!(config.folding, Folding { backup_copies: true, later_pages: false });
+    assert_eq!(config.folding, Folding { backup_copies: true, later_pages: false, accounts: true });
     assert_eq!(config.webhook_interval, Duration::from_millis(250));
     assert!(
         super::Config::from_vars(|n| (n == "DELIBIRD_FOLD_PAGES").then(|| "maybe".into()), Webhook::Optional).is_err()

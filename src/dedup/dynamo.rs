@@ -110,6 +110,19 @@ fn members_of(state: &ThreadState) -> AttributeValue {
 }
 
 impl DedupStore for DynamoStore {
+    async fn state(&self, thread: &ThreadId) -> Result<Option<ThreadState>, StoreError> {
+        let item = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("id", AttributeValue::S(thread.id()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|error| failed("GetItem", error.into_service_error()))?;
+        Ok(item.item.as_ref().map(state_of))
+    }
+
     async fn lease(
         &self,
         thread: &ThreadId,

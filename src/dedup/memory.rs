@@ -32,6 +32,10 @@ impl MemoryStore {
 }
 
 impl DedupStore for MemoryStore {
+    async fn state(&self, thread: &ThreadId) -> Result<Option<ThreadState>, StoreError> {
+        Ok(self.threads().get(thread).map(|entry| entry.state.clone()))
+    }
+
     async fn lease(
         &self,
         thread: &ThreadId,

@@ -22,7 +22,7 @@ use std::time::{Duration, SystemTime};
 
 pub use dynamo::DynamoStore;
 pub use memory::MemoryStore;
-pub use notification::{Folding, Identity, Notification, identify};
+pub use notification::{Folding, Identity, Notification, ONLY_MEMBER, identify};
 
 /// How long after the deadline of the invocation that took it a lease still holds: room for the
 /// clocks of two containers to disagree.
@@ -85,6 +85,10 @@ pub struct StoreError {
 
 /// Where what each thread was told is remembered.
 pub trait DedupStore: Send + Sync {
+    /// What `thread` says now, without taking it: a copy the thread says already needs no lease
+    /// (most of a storm's copies). `None` for a thread never told anything.
+    fn state(&self, thread: &ThreadId) -> impl Future<Output = Result<Option<ThreadState>, StoreError>> + Send;
+
     /// Takes `thread` for `holder` until `until` (its invocation's deadline plus
     /// [`LEASE_MARGIN`]), unless another holder's lease is still running at `now`.
     fn lease(
@@ -134,6 +138,13 @@ impl Store {
 }
 
 impl DedupStore for Store {
+    async fn state(&self, thread: &ThreadId) -> Result<Option<ThreadState>, StoreError> {
+        match self {
+            Self::Memory(store) => store.state(thread).await,
+            Self::Dynamo(store) => store.state(thread).await,
+        }
+    }
+
     async fn lease(
         &self,
         thread: &ThreadId,

@@ -12,7 +12,7 @@
 
 use std::fmt::Write as _;
 
-use crate::card::thread_key;
+use crate::card::{rollup_key, thread_key};
 use crate::fingerprint::fnv1a;
 use crate::health::{HealthEvent, Scope};
 
@@ -50,11 +50,14 @@ pub struct Folding {
     pub backup_copies: bool,
     /// Pages after the first count as page 1's notification (default, as AWS advises), or post apart.
     pub later_pages: bool,
+    /// An account-specific event raised in many accounts (one `eventArn`) is one thread in a space,
+    /// each account a member of it (default: a roll-up), or one thread per account.
+    pub accounts: bool,
 }
 
 impl Default for Folding {
     fn default() -> Self {
-        Self { backup_copies: true, later_pages: true }
+        Self { backup_copies: true, later_pages: true, accounts: true }
     }
 }
 
@@ -72,7 +75,13 @@ pub fn identify(event: &HealthEvent, folding: Folding) -> Identity {
     if folding.later_pages && event.page.is_some_and(|page| page.number > 1) {
         return Identity::FoldedPage;
     }
-    let mut key = thread_key(event);
+    // A roll-up: the event's one thread (`health/<eventArn>`, as for a public event), each
+    // affected account a member of it.
+    let member = match (folding.accounts, event.scope.as_ref(), event.affected_account()) {
+        (true, scope, Some(account)) if scope != Some(&Scope::Public) => account.to_string(),
+        _ => ONLY_MEMBER.to_owned(),
+    };
+    let mut key = if member == ONLY_MEMBER { thread_key(event) } else { rollup_key(event) };
     if event.backup && !folding.backup_copies {
         key.push_str("#backup");
     }
@@ -81,7 +90,7 @@ pub fn identify(event: &HealthEvent, folding: Folding) -> Identity {
     }
     Identity::Post(Notification {
         thread: key,
-        member: ONLY_MEMBER.to_owned(),
+        member,
         fingerprint: format!("{:016x}", fnv1a(content(event).as_bytes())),
         updated: event.last_updated.as_ref().and_then(|time| time.at()).map(|at| at.timestamp()),
     })
@@ -148,10 +157,26 @@ mod tests {
     }
 
     #[test]
-    fn an_account_specific_event_is_one_notification_per_account() {
+    fn an_account_specific_event_is_one_thread_with_a_member_per_account() {
         let a = post(&event("ACCOUNT_SPECIFIC", "111122223333", &[]), Folding::default());
         let b = post(&event("ACCOUNT_SPECIFIC", "444455556666", &[]), Folding::default());
+        assert_eq!(a.thread, b.thread, "a roll-up: one thread");
+        assert_eq!((a.member.as_str(), b.member.as_str()), ("111122223333", "444455556666"));
+    }
+
+    #[test]
+    fn without_roll_ups_an_account_specific_event_is_one_notification_per_account() {
+        let apart = Folding { accounts: false, ..Folding::default() };
+        let a = post(&event("ACCOUNT_SPECIFIC", "111122223333", &[]), apart);
+        let b = post(&event("ACCOUNT_SPECIFIC", "444455556666", &[]), apart);
         assert_ne!(a.thread, b.thread);
+        assert_eq!((a.member.as_str(), b.member.as_str()), (ONLY_MEMBER, ONLY_MEMBER));
+    }
+
+    #[test]
+    fn a_public_event_has_one_member_whatever_account_forwarded_it() {
+        let a = post(&event("PUBLIC", "111122223333", &[]), Folding::default());
+        assert_eq!(a.member, ONLY_MEMBER);
     }
 
     #[test]

@@ -50,7 +50,7 @@ impl Metrics {
                     }
                     Posting::Duplicate => self.duplicate += 1,
                     Posting::Undelivered(error) => self.retried_after_429 += error.rate_limited(),
-                    Posting::Held | Posting::Postponed => {}
+                    Posting::Included | Posting::Held | Posting::Postponed => {}
                 }
             }
         }

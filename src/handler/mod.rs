@@ -169,6 +169,10 @@ pub struct Summary {
     /// Records routed nowhere by the rules (absent when none).
     #[serde(skip_serializing_if = "is_zero")]
     pub dropped: usize,
+    /// Cards (one per record and space) announced in a message another record carries: an
+    /// account of a roll-up or a join reply (absent when none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub rolled_up: usize,
 }
 
 fn is_zero(count: &usize) -> bool {
@@ -311,6 +315,7 @@ pub fn summarise(outcomes: &[Outcome]) -> Summary {
                             summary.posted += 1;
                             summary.degraded += usize::from(problems.is_some());
                         }
+                        Posting::Included => summary.rolled_up += 1,
                         Posting::Duplicate => summary.duplicates += 1,
                         Posting::Undelivered(_) | Posting::Held | Posting::Postponed => {}
                     }

@@ -44,6 +44,9 @@ pub struct Sent {
 pub enum Posting {
     /// The chat service accepted it.
     Posted(Delivery),
+    /// It was in a message posted for several copies at once (an account of a roll-up), which
+    /// another record of the invocation carries as posted.
+    Included,
     /// The thread there says this already (or this is a late copy of an older update).
     Duplicate,
     /// It could not be delivered.
@@ -61,7 +64,7 @@ impl Posting {
     pub fn is_failure(&self) -> bool {
         match self {
             Self::Undelivered(_) | Self::Held | Self::Postponed => true,
-            Self::Posted(_) | Self::Duplicate => false,
+            Self::Posted(_) | Self::Included | Self::Duplicate => false,
         }
     }
 }

@@ -131,7 +131,7 @@ pub(crate) fn log(routed: &Routed<'_>, outcome: &Outcome) {
         let names: Vec<&str> = sent.iter().filter(|s| wanted(&s.posting)).map(|s| s.space.as_str()).collect();
         (!names.is_empty()).then(|| names.join(","))
     };
-    let posted = names(|p| matches!(p, Posting::Posted(_)));
+    let posted = names(|p| matches!(p, Posting::Posted(_) | Posting::Included));
     let duplicate = names(|p| matches!(p, Posting::Duplicate));
     let failed = names(Posting::is_failure);
     let attempts: u32 = sent.iter().map(|s| s.posting.attempts()).sum();
@@ -188,7 +188,7 @@ impl Posting {
         match self {
             Self::Posted(delivery) => delivery.attempts,
             Self::Undelivered(error) => error.attempts(),
-            Self::Duplicate | Self::Held | Self::Postponed => 0,
+            Self::Included | Self::Duplicate | Self::Held | Self::Postponed => 0,
         }
     }
 
@@ -198,7 +198,7 @@ impl Posting {
             Self::Undelivered(error) => Some(chain(error)),
             Self::Held => Some("another invocation that is still running holds this thread; left for a retry".into()),
             Self::Postponed => Some("not started: the invocation's deadline is near; left for a retry".into()),
-            Self::Posted(_) | Self::Duplicate => None,
+            Self::Posted(_) | Self::Included | Self::Duplicate => None,
         }
     }
 }

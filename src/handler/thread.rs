@@ -13,9 +13,9 @@ use tokio::time::Instant;
 use super::Invocation;
 use super::outcome::Posting;
 use super::record::Routed;
-use crate::card;
+use crate::card::{self, rollup, rollup::Member};
 use crate::channel::Channel;
-use crate::dedup::{DedupStore, LEASE_MARGIN, Lease, Seen, StoreError, ThreadId, ThreadState};
+use crate::dedup::{DedupStore, LEASE_MARGIN, Lease, ONLY_MEMBER, Seen, StoreError, ThreadId, ThreadState};
 use crate::deps::Deps;
 use crate::fingerprint::fnv1a;
 use crate::logging::chain;
@@ -67,6 +67,14 @@ pub(crate) async fn post(group: Group<'_>, records: &[Option<Routed<'_>>], deps:
         return posted;
     }
     let store = &deps.dedup;
+    // Most copies of a storm say what the thread says already: they need no lease, and do not
+    // wait for the one that holds it.
+    if let Ok(Some(said)) = bounded(at, store.state(&group.thread)).await
+        && plan(&copies, &said).is_empty()
+    {
+        posted.postings = copies.iter().map(|(index, _)| (*index, Posting::Duplicate)).collect();
+        return posted;
+    }
     let (state, leased) = match lease(store, &group.thread, at).await {
         Ok(Some(state)) => (state, true),
         Ok(None) => {
@@ -84,49 +92,41 @@ pub(crate) async fn post(group: Group<'_>, records: &[Option<Routed<'_>>], deps:
             (ThreadState::default(), false)
         }
     };
-    // Each update the copies carry, oldest first (by `lastUpdatedTime`, then as they came), once:
-    // the thread says each one it has not said yet, in order.
-    let mut updates: Vec<(usize, &Routed<'_>)> = copies.clone();
-    updates.sort_by_key(|(index, routed)| (routed.notification.updated, *index));
+    let messages = plan(&copies, &state);
     let mut results: Vec<(usize, Posting)> = Vec::new();
     let mut state = state;
     let mut failed = false;
-    for (position, &(index, routed)) in updates.iter().enumerate() {
-        let notification = &routed.notification;
-        // A later copy of the same update (the same content) is carried by its last copy.
-        if updates[position + 1..].iter().any(|(_, later)| later.notification.fingerprint == notification.fingerprint) {
-            continue;
-        }
+    for message in messages {
         if failed {
-            results.push((index, Posting::Postponed));
+            results.extend(message.copies().iter().map(|(index, _)| (*index, Posting::Postponed)));
             continue;
         }
-        let said = state.members.get(&notification.member);
-        let already = said.is_some_and(|seen| {
-            seen.fingerprint == notification.fingerprint
-                || matches!((notification.updated, seen.updated), (Some(new), Some(old)) if new < old)
-        });
-        if already {
-            continue;
-        }
-        let enriched = routed.enriched(deps).await;
-        let card = card::render(enriched, routed.problems.as_ref(), &deps.card);
+        let card = render(&message, &group, deps).await;
         let body = deps.channel.encode(&card);
-        let request_id = request_id(&group, &state, &notification.fingerprint);
+        let request_id = request_id(&group, &state, &message);
         let pace = SharedPace { deps, space: group.space };
         let post = Post { url: &group.space.url, body: &body, request_id: &request_id };
         match deliver(&deps.client, &deps.channel, &post, &deps.retry, &pace, at.deadline).await {
             Ok(delivery) => {
-                if let Some(latency) = latency(&enriched.event) {
-                    posted.latencies.push(latency);
-                }
                 state.posted += 1;
-                let seen = Seen { fingerprint: notification.fingerprint.clone(), updated: notification.updated };
-                state.members.insert(notification.member.clone(), seen);
-                results.push((index, Posting::Posted(delivery)));
+                for (position, (index, routed)) in message.copies().iter().enumerate() {
+                    let notification = &routed.notification;
+                    let seen = Seen { fingerprint: notification.fingerprint.clone(), updated: notification.updated };
+                    state.members.insert(notification.member.clone(), seen);
+                    if let Some(latency) = routed.enriched.get().and_then(|enriched| latency(&enriched.event)) {
+                        posted.latencies.push(latency);
+                    }
+                    // One message for many copies: the first carries the delivery, the rest were in it.
+                    let posting = if position == 0 { Posting::Posted(delivery.clone()) } else { Posting::Included };
+                    results.push((*index, posting));
+                }
             }
             Err(error) => {
-                results.push((index, Posting::Undelivered(error)));
+                let mut copies = message.copies().iter();
+                if let Some((index, _)) = copies.next() {
+                    results.push((*index, Posting::Undelivered(error)));
+                }
+                results.extend(copies.map(|(index, _)| (*index, Posting::Postponed)));
                 failed = true;
             }
         }
@@ -156,6 +156,94 @@ pub(crate) async fn post(group: Group<'_>, records: &[Option<Routed<'_>>], deps:
         })
         .collect();
     posted
+}
+
+/// One message a thread is about to be told.
+enum Message<'r, 'a> {
+    /// One copy's own card: the thread's only subject, or one account's real change.
+    Card((usize, &'r Routed<'a>)),
+    /// The first message for several accounts: the event once, every account listed.
+    Rollup(Vec<(usize, &'r Routed<'a>)>),
+    /// A reply naming the accounts that joined since the thread's last message.
+    Joined(Vec<(usize, &'r Routed<'a>)>),
+}
+
+impl<'r, 'a> Message<'r, 'a> {
+    /// The copies it says, the one whose record carries the delivery first.
+    fn copies(&self) -> &[(usize, &'r Routed<'a>)] {
+        match self {
+            Self::Card(copy) => std::slice::from_ref(copy),
+            Self::Rollup(copies) | Self::Joined(copies) => copies,
+        }
+    }
+}
+
+/// What the thread must be told, in order, so that it says every update once: per member
+/// (an account of a roll-up, or the thread's one subject) the updates it does not say yet, oldest
+/// first (by `lastUpdatedTime`, then as they came), a later copy of the same update carried by
+/// it, an older one than the thread's dropped. Accounts new to a roll-up's thread are announced
+/// together — all of them in its first message, or in one reply — by their newest update; a real
+/// change in an account the thread has named is that account's own card.
+fn plan<'r, 'a>(copies: &[(usize, &'r Routed<'a>)], state: &ThreadState) -> Vec<Message<'r, 'a>> {
+    let mut updates: Vec<(usize, &'r Routed<'a>)> = copies.to_vec();
+    updates.sort_by_key(|(index, routed)| (routed.notification.updated, *index));
+    let mut pending: Vec<(&str, Vec<(usize, &'r Routed<'a>)>)> = Vec::new();
+    for (position, &(index, routed)) in updates.iter().enumerate() {
+        let notification = &routed.notification;
+        if updates[position + 1..].iter().any(|(_, later)| later.notification.fingerprint == notification.fingerprint) {
+            continue;
+        }
+        let said = state.members.get(&notification.member);
+        let already = said.is_some_and(|seen| {
+            seen.fingerprint == notification.fingerprint
+                || matches!((notification.updated, seen.updated), (Some(new), Some(old)) if new < old)
+        });
+        if already {
+            continue;
+        }
+        match pending.iter_mut().find(|(member, _)| *member == notification.member) {
+            Some((_, updates)) => updates.push((index, routed)),
+            None => pending.push((&notification.member, vec![(index, routed)])),
+        }
+    }
+    let rolled_up = pending.iter().all(|(member, _)| *member != ONLY_MEMBER);
+    let (news, changes): (Vec<_>, Vec<_>) =
+        pending.into_iter().partition(|(member, _)| rolled_up && !state.members.contains_key(*member));
+    let mut messages = Vec::new();
+    let newest = |updates: &[(usize, &'r Routed<'a>)]| updates[updates.len() - 1];
+    match (state.posted, news.len()) {
+        (_, 0) => {}
+        (0, 1) => messages.extend(news[0].1.iter().copied().map(Message::Card)),
+        (0, _) => messages.push(Message::Rollup(news.iter().map(|(_, updates)| newest(updates)).collect())),
+        (_, _) => messages.push(Message::Joined(news.iter().map(|(_, updates)| newest(updates)).collect())),
+    }
+    for (_, updates) in changes {
+        messages.extend(updates.into_iter().map(Message::Card));
+    }
+    messages
+}
+
+/// A message's card, in the group's thread.
+async fn render(message: &Message<'_, '_>, group: &Group<'_>, deps: &Deps) -> card::Card {
+    let thread = &group.thread.key;
+    match message {
+        Message::Card((_, routed)) => {
+            let mut card = card::render(routed.enriched(deps).await, routed.problems.as_ref(), &deps.card);
+            card.thread.clone_from(thread);
+            card
+        }
+        Message::Rollup(copies) | Message::Joined(copies) => {
+            let mut members = Vec::with_capacity(copies.len());
+            for (_, routed) in copies {
+                members.push(Member { event: routed.enriched(deps).await, problems: routed.problems.as_ref() });
+            }
+            if matches!(message, Message::Rollup(_)) {
+                rollup::rollup(&members, &deps.card, thread)
+            } else {
+                rollup::joined(&members, &deps.card, thread)
+            }
+        }
+    }
 }
 
 /// Leases the thread: `Ok(Some(state))` when this invocation holds it, `Ok(None)` when another
@@ -204,9 +292,13 @@ async fn bounded<T>(
 struct NoAnswer(Duration);
 
 /// The id that makes a repeat of this post return the message it made: the space, the thread,
-/// the message's place in it and what it says.
-fn request_id(group: &Group<'_>, state: &ThreadState, fingerprint: &str) -> String {
-    let text = format!("{}\n{}\n{}\n{fingerprint}", group.space.name, group.thread.key, state.posted);
+/// the message's place in it and what it says (each copy's member and update).
+fn request_id(group: &Group<'_>, state: &ThreadState, message: &Message<'_, '_>) -> String {
+    let mut text = format!("{}\n{}\n{}", group.space.name, group.thread.key, state.posted);
+    for (_, routed) in message.copies() {
+        let notification = &routed.notification;
+        text.push_str(&format!("\n{}#{}", notification.member, notification.fingerprint));
+    }
     format!("delibird-{:016x}", fnv1a(text.as_bytes()))
 }
 

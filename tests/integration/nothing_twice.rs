@@ -165,7 +165,7 @@ fn posts_per_thread(emulator: &ChatEmulator) -> BTreeMap<String, usize> {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_burst_posts_every_distinct_notification_exactly_once() {
+async fn a_burst_posts_every_distinct_notification_exactly_once_with_a_thread_per_account() {
     // Warnings (a dedup store error, say) are printed with the test's output when it fails.
     let _ = tracing_subscriber::fmt().with_max_level(tracing::Level::WARN).with_test_writer().try_init();
     let moto = Arc::new(Moto::start());
@@ -179,10 +179,11 @@ async fn a_burst_posts_every_distinct_notification_exactly_once() {
     let bodies = burst();
     enqueue(&moto, &queue, &bodies).await;
 
-    // Four concurrent Lambda containers, each with its own pacer, sharing the dedup table.
+    // Four concurrent Lambda containers, each with its own pacer, sharing the dedup table; one
+    // thread per account (DELIBIRD_ROLLUP=0), so that each notification is one card.
     let workers: Vec<_> = (0..4)
         .map(|_| {
-            let deps = Arc::new(container(&dynamo, &emulator.webhook_url("SPACE")).build());
+            let deps = Arc::new(container(&dynamo, &emulator.webhook_url("SPACE")).without_rollups().build());
             tokio::spawn(event_source_mapping(moto.clone(), queue.clone(), deps))
         })
         .collect();
@@ -205,6 +206,47 @@ async fn a_burst_posts_every_distinct_notification_exactly_once() {
     );
     assert_eq!(threads.len(), 51, "one thread per distinct notification");
     assert!(threads.values().all(|&posts| posts == 1), "every notification exactly once: {threads:?}");
+    assert_eq!(moto.queue_depth(&queue).await, 0, "every message acknowledged");
+    assert_eq!(moto.queue_depth(&dlq).await, 0, "nothing in the dead-letter queue");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_with_roll_ups_names_every_account_once_in_the_events_one_thread() {
+    let _ = tracing_subscriber::fmt().with_max_level(tracing::Level::WARN).with_test_writer().try_init();
+    let moto = Arc::new(Moto::start());
+    moto.create_dedup_table(TABLE).await;
+    let dynamo_proxy = AwsProxy::serialized(&moto.endpoint).await;
+    let dynamo = moto.sdk_config().to_builder().endpoint_url(&dynamo_proxy.endpoint).build();
+    let (queue, dlq) = moto.create_queue_with_dlq("health", 5, 60).await;
+    let emulator = ChatEmulator::with_min_interval(Duration::from_millis(100)).await.unwrap();
+    enqueue(&moto, &queue, &burst()).await;
+
+    let workers: Vec<_> = (0..4)
+        .map(|_| {
+            let deps = Arc::new(container(&dynamo, &emulator.webhook_url("SPACE")).build());
+            tokio::spawn(event_source_mapping(moto.clone(), queue.clone(), deps))
+        })
+        .collect();
+    for worker in workers {
+        worker.await.unwrap();
+    }
+
+    // Two threads: the public event's, and the account-specific event's roll-up, in which each of
+    // its 50 accounts is named exactly once (a roll-up card, then replies for those that came later).
+    let threads = posts_per_thread(&emulator);
+    assert_eq!(threads.len(), 2, "{threads:?}");
+    let received = emulator.received();
+    let rollup: Vec<String> = received
+        .iter()
+        .filter(|m| m.body["thread"]["threadKey"].as_str().unwrap().contains("RETIREMENT"))
+        .map(|m| m.body.to_string())
+        .collect();
+    println!("burst with roll-ups: {} messages, {} in the roll-up thread", received.len(), rollup.len());
+    for n in 0..50 {
+        let named = rollup.iter().map(|body| body.matches(&account(n)).count()).sum::<usize>();
+        assert_eq!(named, 1, "account {} is named {named} times in the roll-up thread", account(n));
+    }
+    assert!(rollup.len() < 10, "50 accounts in a few messages, not one each: {}", rollup.len());
     assert_eq!(moto.queue_depth(&queue).await, 0, "every message acknowledged");
     assert_eq!(moto.queue_depth(&dlq).await, 0, "nothing in the dead-letter queue");
 }

@@ -214,7 +214,8 @@ fn html_in_event_text_is_escaped_everywhere_in_the_card_body() {
         description_html(&body),
         "&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;"
     );
-    assert_eq!(row(&body, "Region")["text"], "&lt;u&gt;us-west-2&lt;/u&gt;");
+    // The header is plain text, not HTML: the Region stands there as it came.
+    assert!(subtitle(&body).ends_with("<u>us-west-2</u>"), "{}", subtitle(&body));
 }
 
 // Accounts
@@ -222,14 +223,13 @@ fn html_in_event_text_is_escaped_everywhere_in_the_card_body() {
 #[test]
 fn a_named_account_shows_its_name_and_id() {
     let body = render(&event("seed-project-health102.json"));
-    assert_eq!(row(&body, "Account")["text"], "payments-prod (111122223333)");
-    assert!(subtitle(&body).ends_with("payments-prod (111122223333)"), "{}", subtitle(&body));
+    assert!(subtitle(&body).starts_with("payments-prod (111122223333) · "), "{}", subtitle(&body));
 }
 
 #[test]
 fn an_account_without_a_name_shows_its_id() {
     let body = render(&event("awsdocs-account-specific-elb-api-issue.json"));
-    assert_eq!(row(&body, "Account")["text"], "123456789012");
+    assert_eq!(subtitle(&body), "123456789012 · ap-southeast-2");
 }
 
 #[test]
@@ -244,9 +244,9 @@ fn an_affected_account_other_than_the_delivering_one_says_how_it_was_delivered()
     let mut raw = event("seed-project-health102.json");
     raw["account"] = json!("999988887777");
     let body = render(&raw);
-    let account = row(&body, "Account");
-    assert_eq!(account["text"], "payments-prod (111122223333)");
-    assert_eq!(account["bottomLabel"], "Delivered via security-audit (999988887777)");
+    assert!(subtitle(&body).starts_with("payments-prod (111122223333)"), "{}", subtitle(&body));
+    let delivery = row(&body, "Delivery")["text"].as_str().unwrap();
+    assert!(delivery.starts_with("Delivered via security-audit (999988887777)"), "{delivery}");
 }
 
 // Entities and limits
@@ -303,7 +303,7 @@ fn a_huge_description_is_cut_visibly_and_the_card_stays_within_chats_limits() {
 #[test]
 fn a_paged_event_says_which_page_it_is() {
     let body = render(&event("awsdocs-lambda-planned-lifecycle-multi-entities-page1-of-10.json"));
-    assert_eq!(row(&body, "Paged event")["text"], "Page 1 of 10");
+    assert_eq!(row(&body, "Delivery")["text"], "Page 1 of 10: each page lists other affected resources");
 }
 
 // Links and threads
@@ -350,18 +350,18 @@ fn a_public_event_reaching_several_accounts_shares_one_thread() {
 // Header
 
 #[test]
-fn the_fallback_text_carries_the_title_and_state() {
+fn the_fallback_text_carries_the_title_and_where() {
     let body = render(&event("awsdocs-account-specific-elb-api-issue.json"));
     let fallback = body["fallbackText"].as_str().unwrap();
     assert!(fallback.starts_with(title(&body)), "{fallback}");
-    assert!(fallback.contains("Open issue · ap-southeast-2"), "{fallback}");
+    assert!(fallback.ends_with(" — 123456789012 · ap-southeast-2"), "{fallback}");
 }
 
 #[test]
 fn a_closed_event_is_titled_resolved() {
     let body = render(&closed(event("awsdocs-public-ec2-operational-issue-af-south-1.json")));
     assert!(title(&body).starts_with("✅ Resolved"), "{}", title(&body));
-    assert!(subtitle(&body).starts_with("Resolved issue"), "{}", subtitle(&body));
+    assert!(row(&body, "Status")["text"].as_str().unwrap().ends_with("<b>Resolved</b></font> issue"));
 }
 
 // Severity
@@ -396,7 +396,7 @@ fn an_unknown_category_is_rendered_not_rejected() {
     raw["detail"]["eventTypeCategory"] = json!("plannedChange");
     assert!(health::validate(&raw).is_ok());
     let body = render(&raw);
-    assert!(subtitle(&body).starts_with("Open plannedChange"), "{}", subtitle(&body));
+    assert!(row(&body, "Severity")["text"].as_str().unwrap().ends_with(" · Open plannedChange"));
     assert!(sections(&body).iter().all(|s| s["header"] != "⚠ Invalid event"));
 }
 
@@ -419,17 +419,18 @@ fn odd_values_from_aws_samples_are_rendered_not_rejected() {
 #[test]
 fn single_digit_days_parse() {
     let body = render(&event("awsdocs-backup-event-ec2-instance-store-drive-degraded.json"));
-    assert_eq!(row(&body, "Started")["text"], "Fri, 3 Jun 2022 05:01 UTC (2 years ago)");
+    let when = row(&body, "When");
+    assert_eq!(when["text"], "Ended Fri, 3 Jun 2022 05:30 UTC (2 years ago)");
+    assert!(when["bottomLabel"].as_str().unwrap().starts_with("Started Fri, 3 Jun 2022 05:01 UTC (2 years ago)"));
 }
 
 #[test]
 fn a_weekday_that_does_not_match_the_date_parses_and_shows_the_true_weekday() {
     let raw = event("awsdocs-ec2-instance-retirement-scheduled-metadata-actionability.json");
     assert_eq!(raw["detail"]["lastUpdatedTime"], "Thu, 27 Jan 2026 13:44:13 GMT");
-    assert_eq!(
-        row(&render_at(&raw, "2026-01-27T15:00:00Z"), "Last updated")["text"],
-        "Tue, 27 Jan 2026 13:44 UTC (1 hour 15 minutes ago)"
-    );
+    let body = render_at(&raw, "2026-01-27T15:00:00Z");
+    let when = &row(&body, "When")["bottomLabel"];
+    assert!(when.as_str().unwrap().ends_with("Updated Tue, 27 Jan 2026 13:44 UTC (1 hour 15 minutes ago)"), "{when}");
 }
 
 #[test]
@@ -437,7 +438,9 @@ fn a_date_that_cannot_be_read_is_shown_as_it_came() {
     let mut raw = event("awsdocs-account-specific-elb-api-issue.json");
     raw["detail"]["startTime"] = json!("next Tuesday, probably");
     assert!(health::validate(&raw).is_ok());
-    assert_eq!(row(&render(&raw), "Started")["text"], "next Tuesday, probably");
+    let body = render(&raw);
+    let when = row(&body, "When");
+    assert!(when["bottomLabel"].as_str().unwrap().starts_with("Started next Tuesday, probably"), "{when}");
 }
 
 // Degraded cards
@@ -487,20 +490,21 @@ fn an_open_scheduled_change_that_starts_in_three_days_says_starts_in_3_days() {
     let raw = event("awsdocs-ec2-instance-retirement-scheduled-metadata-actionability.json");
     assert_eq!(raw["detail"]["statusCode"], "open");
     let body = render_at(&raw, "2026-08-24T12:00:00Z");
-    assert_eq!(row(&body, "Starts")["text"], "Thu, 27 Aug 2026 13:19 UTC (in 3 days)");
+    assert_eq!(row(&body, "When")["text"], "Starts Thu, 27 Aug 2026 13:19 UTC (in 3 days)");
 }
 
 #[test]
 fn a_start_in_the_past_says_started_and_how_long_ago() {
     let body = render_at(&event("seed-project-health102.json"), "2023-01-27T15:00:00Z");
-    assert_eq!(row(&body, "Started")["text"], "Fri, 27 Jan 2023 13:19 UTC (1 hour 40 minutes ago)");
+    assert_eq!(row(&body, "When")["text"], "Started Fri, 27 Jan 2023 13:19 UTC (1 hour 40 minutes ago)");
 }
 
 #[test]
 fn an_upcoming_change_whose_start_is_past_says_started() {
     let body = render_at(&event("seed-project-health107.json"), "2024-07-21T12:00:00Z");
-    assert_eq!(row(&body, "Started")["text"], "Sat, 20 Jul 2024 15:00 UTC (21 hours ago)");
-    assert_eq!(row(&body, "Ends")["text"], "Sat, 27 Jul 2024 15:00 UTC (in 6 days)");
+    let when = row(&body, "When");
+    assert_eq!(when["text"], "Started Sat, 20 Jul 2024 15:00 UTC (21 hours ago)");
+    assert!(when["bottomLabel"].as_str().unwrap().starts_with("Ends Sat, 27 Jul 2024 15:00 UTC (in 6 days)"), "{when}");
 }
 
 #[test]
@@ -510,18 +514,16 @@ fn a_resolved_event_says_resolved_and_how_long_it_lasted() {
     let status = row(&body, "Status");
     assert_eq!(status["text"], "<font color=\"#1A73E8\"><b>Resolved</b></font> issue");
     assert_eq!(status["startIcon"]["materialIcon"]["name"], "check_circle");
-    let ended = row(&body, "Ended");
-    assert_eq!(ended["text"], "Fri, 27 Jan 2023 09:01 UTC (1 hour 13 minutes ago)");
-    assert_eq!(ended["bottomLabel"], "Lasted 2 hours 58 minutes");
+    let when = row(&body, "When");
+    assert_eq!(when["text"], "Ended Fri, 27 Jan 2023 09:01 UTC (1 hour 13 minutes ago)");
+    assert!(when["bottomLabel"].as_str().unwrap().ends_with(" · Lasted 2 hours 58 minutes"), "{when}");
 }
 
 #[test]
 fn a_public_event_names_no_account_in_its_subtitle_and_shows_where_it_was_seen_from() {
     let body = render(&event("seed-project-health105.json"));
-    assert_eq!(subtitle(&body), "Open issue · us-east-1 · Public event");
-    let seen = row(&body, "Seen from");
-    assert_eq!(seen["text"], "data-lake-prod (222233334444)");
-    assert_eq!(seen["bottomLabel"], "One of the accounts this public event reached");
+    assert_eq!(subtitle(&body), "Public event · us-east-1");
+    assert_eq!(row(&body, "Delivery")["text"], "Seen from data-lake-prod (222233334444)");
     assert!(sections(&body).iter().flat_map(widgets).all(|w| w["decoratedText"]["topLabel"] != "Account"));
 }
 
@@ -537,7 +539,7 @@ fn a_degraded_card_says_so_in_its_title_subtitle_and_fallback_text() {
 #[test]
 fn an_action_required_event_says_so_under_its_severity() {
     let body = render(&event("awsdocs-ec2-instance-retirement-scheduled-metadata-actionability.json"));
-    assert_eq!(row(&body, "Severity")["bottomLabel"], "Action required · Affects resources in this account");
+    assert_eq!(row(&body, "Severity")["bottomLabel"], "Action required");
 }
 
 #[test]
@@ -575,8 +577,10 @@ fn an_entity_arn_from_elsewhere_is_shown_whole() {
 fn metadata_and_aws_codes_in_the_details_read_as_words() {
     let body = render(&event("awsdocs-ec2-instance-retirement-scheduled-metadata-actionability.json"));
     assert_eq!(row(&body, "Truncated")["text"], "Yes");
-    assert_eq!(row(&body, "Actionability")["text"], "Action required");
     assert_eq!(row(&body, "Personas")["text"], "Operations");
+    // Actionability is said once, under the severity, not again among the details.
+    assert_eq!(row(&body, "Severity")["bottomLabel"], "Action required");
+    assert!(sections(&body).iter().flat_map(widgets).all(|w| w["decoratedText"]["topLabel"] != "Actionability"));
 }
 
 #[test]

@@ -39,6 +39,7 @@ pub struct Stack {
     aliases: StaticAliases,
     organizations: Option<Organizations>,
     dedup: Option<Store>,
+    folding: Folding,
     connect_timeout: Duration,
 }
 
@@ -56,6 +57,7 @@ pub fn routed(spaces: Spaces) -> Stack {
         aliases: StaticAliases::default(),
         organizations: None,
         dedup: None,
+        folding: Folding::default(),
         connect_timeout: Duration::from_millis(500),
     }
 }
@@ -98,6 +100,13 @@ impl Stack {
         self
     }
 
+    /// One thread per account for an event raised in many accounts, instead of a roll-up
+    /// (`DELIBIRD_ROLLUP=0`).
+    pub fn without_rollups(mut self) -> Self {
+        self.folding.accounts = false;
+        self
+    }
+
     /// The HTTP client's connect timeout.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
@@ -115,7 +124,7 @@ impl Stack {
             card: CardSettings::default(),
             retry: self.retry,
             dedup: self.dedup.unwrap_or_else(|| Store::Memory(MemoryStore::new())),
-            folding: Folding::default(),
+            folding: self.folding,
             metrics: None,
         }
     }

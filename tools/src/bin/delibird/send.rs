@@ -122,6 +122,7 @@ pub async fn send(files: &[PathBuf], webhook_url: &str) -> Status {
                                     "{kind}\t{name}\t{location}\t{title}\tthread={thread}\tattempts={attempts}{space}"
                                 );
                             }
+                            Posting::Included => println!("rolled-up\t{name}\t{location}\t{title}{space}"),
                             Posting::Duplicate => println!("duplicate\t{name}\t{location}\t{title}{space}"),
                             Posting::Undelivered(error) => {
                                 println!("failed\t{name}\t{location}\t{title}\t{error}{space}");
