@@ -3,7 +3,7 @@
 //! (a [`Card`] as the body of a post, within the service's limits) and its answers. The pipeline
 //! calls it at two places only: [`Channel::encode`] once per record, and
 //! [`crate::webhook::deliver`], which asks it for the request URL and reads its answers.
-//! [`crate::chat::GoogleChat`] is the one channel today; the README's Library section says how a
+//! [`crate::chat::GoogleChat`] is the one channel today; docs/library.md says how a
 //! second plugs in. No I/O here.
 
 use std::time::Duration;

@@ -72,7 +72,7 @@ enum Command {
     },
     /// Run a SQL query over the Health events in files, printing a table (or JSON Lines): select
     /// dotted fields, WHERE, GROUP BY with COUNT(*), ORDER BY, LIMIT. Fields are those routing
-    /// rules read (detail.service, region, delibird.account.name, …); see the README's Routing.
+    /// rules read (detail.service, region, delibird.account.name, …); see docs/routing.md.
     Query {
         /// The query, e.g. "SELECT detail.service, COUNT(*) AS n FROM health GROUP BY 1 ORDER BY n DESC".
         sql: String,
