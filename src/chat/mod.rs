@@ -78,17 +78,49 @@ fn json(message: &Message) -> Vec<u8> {
 }
 
 /// `card` as a message at the most generous budget whose JSON is within Google's limits, else at
-/// the smallest, with its body.
+/// the smallest, with its body. A roll-up that does not fit with every account names as many as
+/// fit (found by bisection) before anything else is cut further.
 pub fn render_body(card: &Card) -> Rendered {
     let [generous @ .., smallest] = &BUDGETS;
+    let accounts = card.sections.iter().find_map(|section| match &section.body {
+        crate::card::model::Body::Accounts(lines) => Some(lines.len()),
+        _ => None,
+    });
     for budget in generous {
-        let message = compose::compose(card, budget);
-        let body = json(&message);
-        if limits::within_limits_of(&message, body.len()) {
-            return Rendered { message, body };
+        if let Some(fitted) = fitting(card, budget) {
+            return fitted;
+        }
+        if let Some(count) = accounts.filter(|_| !budget.account_details)
+            && let Some(fitted) = most_accounts(card, budget, count.min(budget.accounts))
+        {
+            return fitted;
         }
     }
     compose::compose(card, smallest).into()
+}
+
+/// The message at `budget`, when it is within Google's limits.
+fn fitting(card: &Card, budget: &Budget) -> Option<Rendered> {
+    let message = compose::compose(card, budget);
+    let body = json(&message);
+    limits::within_limits_of(&message, body.len()).then_some(Rendered { message, body })
+}
+
+/// The message at `budget` listing as many of a roll-up's `count` accounts as fit (at least one).
+fn most_accounts(card: &Card, budget: &Budget, count: usize) -> Option<Rendered> {
+    let (mut fits, mut too_many) = (None, count + 1);
+    let mut low = 1;
+    while low < too_many {
+        let middle = low + (too_many - low) / 2;
+        match fitting(card, &Budget { accounts: middle, ..*budget }) {
+            Some(rendered) => {
+                fits = Some(rendered);
+                low = middle + 1;
+            }
+            None => too_many = middle,
+        }
+    }
+    fits
 }
 
 /// `card` as a message within Google's limits.

@@ -460,6 +460,41 @@ impl<T: serde::de::DeserializeOwned> DeserializeFrom for T {
     }
 }
 
+/// A Lambda SQS event carrying `events`, one message each, as the queue-mode event source mapping
+/// delivers them (each body the SNS notification the topic wrote to the queue): for the demo,
+/// tests and other handlers' tests.
+pub fn sqs_event<'a>(events: impl IntoIterator<Item = &'a Value>, topic_arn: &str) -> Value {
+    let records: Vec<Value> = events
+        .into_iter()
+        .enumerate()
+        .map(|(i, event)| {
+            let notification = serde_json::json!({
+                "Type": "Notification",
+                "MessageId": format!("00000000-0000-4000-9000-{i:012}"),
+                "TopicArn": topic_arn,
+                "Message": event.to_string(),
+                "Timestamp": "2026-01-01T00:00:00.000Z",
+                "SignatureVersion": "1",
+                "Signature": "EXAMPLE",
+                "SigningCertURL": "https://sns.us-east-1.amazonaws.com/SimpleNotificationService-EXAMPLE.pem",
+                "UnsubscribeURL": "https://sns.us-east-1.amazonaws.com/?Action=Unsubscribe"
+            });
+            serde_json::json!({
+                "messageId": format!("00000000-0000-4000-a000-{i:012}"),
+                "receiptHandle": format!("receipt-{i}"),
+                "body": notification.to_string(),
+                "attributes": {},
+                "messageAttributes": {},
+                "md5OfBody": "",
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:us-east-1:999988887777:delibird-deliveries",
+                "awsRegion": "us-east-1"
+            })
+        })
+        .collect();
+    serde_json::json!({ "Records": records })
+}
+
 /// A Lambda SNS event carrying `events`, one record each, as SNS delivers them to Lambda: for the
 /// demo, tests and other handlers' tests.
 pub fn sns_event<'a>(events: impl IntoIterator<Item = &'a Value>, topic_arn: &str) -> Value {

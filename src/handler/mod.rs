@@ -118,6 +118,9 @@ pub async fn run(records: &[Record], deps: &Deps, invocation: &Invocation) -> (V
             groups[at].copies.push(index);
         }
     }
+    // The threads with the most copies first (a storm's roll-up): they take a space's first send
+    // slots, so that the event reaching the most accounts is known first.
+    groups.sort_by_key(|group| std::cmp::Reverse(group.copies.len()));
     let posting: Vec<_> = groups.into_iter().map(|group| thread::post(group, &routed, deps, invocation)).collect();
     let posted: Vec<thread::Posted> =
         futures::stream::iter(posting).buffer_unordered(THREADS_IN_FLIGHT).collect().await;

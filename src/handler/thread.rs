@@ -31,6 +31,11 @@ const STORE_CALL: Duration = Duration::from_secs(3);
 /// redelivery; a dead holder's lease runs to its deadline, far longer than this.
 const HELD_WAIT: Duration = Duration::from_secs(5);
 
+/// Most accounts one roll-up or join message announces: an account's line is at most about 80
+/// bytes (Organizations names are at most 50 characters), so 250 of them, with the event, stay
+/// within Google Chat's 32,000 bytes and every one is named; more go in the next message.
+const MAX_ACCOUNTS: usize = 250;
+
 /// How often a held thread is asked for again while waiting.
 const HELD_POLL: Duration = Duration::from_millis(250);
 
@@ -214,8 +219,17 @@ fn plan<'r, 'a>(copies: &[(usize, &'r Routed<'a>)], state: &ThreadState) -> Vec<
     match (state.posted, news.len()) {
         (_, 0) => {}
         (0, 1) => messages.extend(news[0].1.iter().copied().map(Message::Card)),
-        (0, _) => messages.push(Message::Rollup(news.iter().map(|(_, updates)| newest(updates)).collect())),
-        (_, _) => messages.push(Message::Joined(news.iter().map(|(_, updates)| newest(updates)).collect())),
+        (posted, _) => {
+            // At most MAX_ACCOUNTS a message, so that each names every account it carries.
+            for (chunk, accounts) in news.chunks(MAX_ACCOUNTS).enumerate() {
+                let copies = accounts.iter().map(|(_, updates)| newest(updates)).collect();
+                messages.push(if posted == 0 && chunk == 0 {
+                    Message::Rollup(copies)
+                } else {
+                    Message::Joined(copies)
+                });
+            }
+        }
     }
     for (_, updates) in changes {
         messages.extend(updates.into_iter().map(Message::Card));

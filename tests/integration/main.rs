@@ -13,4 +13,5 @@ mod rules_properties;
 mod schema_check;
 mod secret_hygiene;
 mod secrets;
+mod storms;
 mod support;

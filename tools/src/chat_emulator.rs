@@ -53,6 +53,8 @@ pub struct Received {
     pub thread_name: String,
     /// The body as sent.
     pub body: Value,
+    /// When it was accepted.
+    pub at: Instant,
 }
 
 #[derive(Debug, Default)]
@@ -276,6 +278,7 @@ fn accept(shared: &Shared, space: &str, query: &HashMap<String, String>, body: &
         message_name: message_name.clone(),
         thread_name: thread_name.clone(),
         body: message,
+        at: now,
     });
     (StatusCode::OK, Json(json!({"name": message_name, "thread": {"name": thread_name}}))).into_response()
 }

@@ -115,8 +115,8 @@ fn a_card_shows_its_header_sections_and_collapsed_entities() {
     let html = page(&[("107".into(), body(&event("seed-project-health107.json")))]);
     assert!(html.contains("<div class=\"card-title\">🟠 ECS task patching retirement</div>"), "{html}");
     assert!(html.contains("<div class=\"section-header\">Affected resources (58)</div>"));
-    assert!(html.contains("<div class=\"top-label\">Starts</div>"));
-    assert!(html.contains("Sat, 20 Jul 2024 15:00 UTC (in 3 days)"));
+    assert!(html.contains("<div class=\"top-label\">When</div>"), "{html}");
+    assert!(html.contains("Starts Sat, 20 Jul 2024 15:00 UTC (in 3 days)"));
     // 40 entities and the "+18 more" line, 3 of them shown: 38 folded behind "Show more".
     assert!(html.contains("data-hidden-widgets=\"38\""), "{html}");
     assert!(html.contains("href=\"https://health.aws.amazon.com/health/home#/account/event-log?eventID="));

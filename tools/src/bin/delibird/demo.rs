@@ -8,7 +8,7 @@ use std::path::Path;
 use delibird::accounts::StaticAliases;
 use delibird::chat;
 use delibird::deps::Deps;
-use delibird::envelope::sns_event;
+use delibird::envelope::{sns_event, sqs_event};
 use delibird::handler::{Response, handle};
 use delibird::health::AccountId;
 use delibird::webhook::{RetryPolicy, http_client};
@@ -71,6 +71,12 @@ async fn demo(out: &Path) -> Result<Status, Box<dyn std::error::Error>> {
         ("123456789012", "platform-sandbox"),
         ("222233334444", "data-lake-prod"),
         ("999988887777", "security-audit"),
+        ("333344445555", "checkout-prod"),
+        ("444455556666", "search-prod"),
+        ("555566667777", "ml-training"),
+        ("666677778888", "identity-prod"),
+        ("777788889999", "analytics-dev"),
+        ("888899990000", "edge-cdn"),
     ]
     .into_iter()
     .filter_map(|(id, name)| Some((AccountId::parse(id)?, name.to_owned())))
@@ -92,6 +98,29 @@ async fn demo(out: &Path) -> Result<Status, Box<dyn std::error::Error>> {
                 println!("  posted (degraded card)  {name:<44} {attempts} request(s)  {thread}")
             }
             Ok(_) => println!("  posted                  {name:<44} {attempts} request(s)  {thread}"),
+            Err(error) => {
+                println!("  FAILED                  {name:<44} {error}");
+                status = Status::Undelivered;
+            }
+        }
+    }
+
+    // A small storm: one event raised in several accounts at once is one thread, its first
+    // message a roll-up naming every account; accounts that come in a later batch are one reply.
+    for (name, batch) in storm()? {
+        let invocation = LambdaEvent::new(sqs_event(&batch, TOPIC), Context::default());
+        let before = emulator.requests();
+        let result = handle(invocation, &deps).await;
+        let attempts = emulator.requests() - before;
+        let thread = emulator.received().last().map(|r| r.thread_name.clone()).unwrap_or_default();
+        match result {
+            Ok(Response::Batch(batch)) if batch.batch_item_failures.is_empty() => {
+                println!("  posted (roll-up)        {name:<44} {attempts} request(s)  {thread}")
+            }
+            Ok(other) => {
+                println!("  FAILED                  {name:<44} {other:?}");
+                status = Status::Undelivered;
+            }
             Err(error) => {
                 println!("  FAILED                  {name:<44} {error}");
                 status = Status::Undelivered;
@@ -121,6 +150,36 @@ async fn demo(out: &Path) -> Result<Status, Box<dyn std::error::Error>> {
     println!("Recorded webhook bodies: {}/ (one NN.json per card, all in messages.jsonl)", out.display());
     println!("As Google Chat shows them: {} (open it in a browser)", page.display());
     Ok(status)
+}
+
+/// An EC2 instance retirement raised in five accounts at once (one queue batch), then in two
+/// more (a later batch).
+fn storm() -> serde_json::Result<Vec<(String, Vec<Value>)>> {
+    let retirement: Value = serde_json::from_str(SAMPLES[1].1)?;
+    let in_account = |account: &str, n: usize| {
+        let mut copy = retirement.clone();
+        copy["account"] = json!(account);
+        copy["detail"]["affectedAccount"] = json!(account);
+        copy["detail"]["eventArn"] =
+            json!("arn:aws:health:us-east-1::event/EC2/AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED/DEMO_STORM");
+        copy["detail"]["affectedEntities"] = json!([
+            {"entityValue": format!("arn:aws:ec2:us-east-1:{account}:instance/i-0{n}a1b2c3d4e5f6a7b"), "status": "PENDING"},
+            {"entityValue": format!("arn:aws:ec2:us-east-1:{account}:instance/i-0{n}f6e5d4c3b2a1f0e"), "status": "PENDING"}
+        ]);
+        copy
+    };
+    let first = ["333344445555", "444455556666", "555566667777", "666677778888", "777788889999"];
+    let later = ["888899990000", "111122223333"];
+    Ok(vec![
+        (
+            "EC2 retirement in 5 accounts (one batch)".to_owned(),
+            first.iter().enumerate().map(|(n, account)| in_account(account, n)).collect(),
+        ),
+        (
+            "the same retirement in 2 more accounts".to_owned(),
+            later.iter().enumerate().map(|(n, account)| in_account(account, n + 5)).collect(),
+        ),
+    ])
 }
 
 /// The samples, plus two copies of the public issue (from another account, and from the backup
