@@ -134,8 +134,7 @@ impl Config {
         let reader = Reader::new(&var);
         let allow_loopback = reader.switch("DELIBIRD_ALLOW_LOOPBACK_WEBHOOK", false);
         let rules_var = if webhook == Webhook::Required { reader.var("DELIBIRD_RULES") } else { None };
-        // The webhook and rules sources word their own problems (see `sources`).
-        let fail = |variable: &'static str, problem: String| reader.fail(variable, ConfigProblem::Unusable(problem));
+        let fail = |variable: &'static str, problem: ConfigProblem| reader.fail(variable, problem);
         let source =
             sources::webhook_source(&|name| reader.var(name), &fail, webhook, allow_loopback, rules_var.as_ref());
         let (aliases, organizations) = accounts(&reader);
