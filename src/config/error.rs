@@ -56,9 +56,25 @@ pub enum ConfigProblem {
         /// The value, cut to 20 characters.
         found: String,
     },
-    /// Not an IAM role ARN.
-    #[error("expected an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")]
-    NotARoleArn,
+    /// An item of a list of roles that is not an IAM role ARN of a partition delibird knows.
+    #[error(
+        "expected IAM role ARNs, one per organization, comma-separated (arn:aws:iam::ACCOUNT:role/NAME; \
+         arn:aws-us-gov:… and arn:aws-cn:… in GovCloud and China): item {item} is {found:?}"
+    )]
+    NotARoleArn {
+        /// Which item, from 1.
+        item: usize,
+        /// The item, cut to 20 characters.
+        found: String,
+    },
+    /// A role given twice in a list of roles, one per organization.
+    #[error("item {item} repeats item {first}: give each organization's role once")]
+    RepeatedRole {
+        /// Which item, from 1.
+        item: usize,
+        /// The item it repeats.
+        first: usize,
+    },
     /// Lower than another variable it must not be below.
     #[error("must not be below {other}")]
     Below {

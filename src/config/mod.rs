@@ -23,7 +23,7 @@
 //! | `DELIBIRD_FOLD_BACKUP_COPIES` | `0` posts backup-Region copies apart | 1 |
 //! | `DELIBIRD_FOLD_PAGES` | `0` posts every page of a paginated event | 1 |
 //! | `DELIBIRD_ACCOUNT_LOOKUP` | `organizations`: names from AWS Organizations too (configured names win) | static only |
-//! | `DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN` | role to assume for Organizations calls | the function's own role |
+//! | `DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN` | roles to assume for Organizations calls, one per organization, comma-separated | the function's own role |
 //! | `DELIBIRD_ACCOUNT_TAGS` | account tag keys to show, comma-separated (`Owner,Team`) | none |
 //! | `DELIBIRD_ACCOUNT_OU` | `0`: do not look up OU paths | 1 |
 //! | `DELIBIRD_ACCOUNT_CACHE_TTL_S` | how long names, OUs and tags are trusted | 3600 |
@@ -46,6 +46,7 @@ use crate::card::{CardSettings, Clock, SeverityRules};
 use crate::chat::CHAT_INTERVAL;
 use crate::dedup::Folding;
 use crate::kept::Kept;
+use crate::partition::Partition;
 use crate::problems::Problems;
 use crate::rules::RuleSet;
 use crate::webhook::RetryPolicy;
@@ -94,8 +95,10 @@ pub enum RulesConfig {
 /// How to ask AWS Organizations for account names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgLookup {
-    /// A role to assume first (when delibird runs outside the management or delegated account).
-    pub role_arn: Option<String>,
+    /// The roles to assume, one per organization, in the order given (when delibird runs outside
+    /// the management or delegated administrator account, or serves several organizations);
+    /// empty: the one organization the function's own credentials can read.
+    pub role_arns: Vec<String>,
     /// Cache, tags, OU path, time budget.
     pub settings: OrgSettings,
 }
@@ -184,17 +187,45 @@ fn accounts(reader: &Reader<'_>) -> (StaticAliases, Option<OrgLookup>) {
     };
     let ou_path = reader.switch("DELIBIRD_ACCOUNT_OU", true);
     let lookup = reader.choice("DELIBIRD_ACCOUNT_LOOKUP", &["organizations", "static"]) == Some("organizations");
-    let role_arn = reader.text("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN");
-    if role_arn.as_deref().is_some_and(|arn| !(arn.starts_with("arn:") && arn.contains(":role/"))) {
-        reader.fail("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN", ConfigProblem::NotARoleArn);
-    }
+    let role_arns = role_arns(reader);
     let tag_keys = reader.list("DELIBIRD_ACCOUNT_TAGS");
     let defaults = OrgSettings::default();
     let ttl = reader.number("DELIBIRD_ACCOUNT_CACHE_TTL_S", 1, 86_400).map_or(defaults.ttl, Duration::from_secs);
     let budget = reader.millis("DELIBIRD_ACCOUNT_LOOKUP_TIMEOUT_MS", defaults.budget, 60_000);
     let organizations =
-        lookup.then_some(OrgLookup { role_arn, settings: OrgSettings { ttl, tag_keys, ou_path, budget } });
+        lookup.then_some(OrgLookup { role_arns, settings: OrgSettings { ttl, tag_keys, ou_path, budget } });
     (aliases, organizations)
+}
+
+/// `DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN`: IAM role ARNs, one per organization, comma-separated; each
+/// wrong or repeated one is a problem of its own.
+fn role_arns(reader: &Reader<'_>) -> Vec<String> {
+    let mut roles: Vec<String> = Vec::new();
+    for (at, arn) in reader.list("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN").into_iter().enumerate() {
+        let item = at + 1;
+        if !is_role_arn(&arn) {
+            reader.fail(
+                "DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN",
+                ConfigProblem::NotARoleArn { item, found: read::shown(&arn) },
+            );
+        } else if let Some(first) = roles.iter().position(|role| *role == arn) {
+            reader.fail("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN", ConfigProblem::RepeatedRole { item, first: first + 1 });
+        } else {
+            roles.push(arn);
+        }
+    }
+    roles
+}
+
+/// `arn:PARTITION:iam::ACCOUNT:role/NAME` (a path may come before the name), in a partition
+/// delibird knows: a role in another cannot be assumed from here.
+fn is_role_arn(arn: &str) -> bool {
+    let fields: Vec<&str> = arn.splitn(6, ':').collect();
+    let &["arn", partition, "iam", "", account, resource] = fields.as_slice() else { return false };
+    Partition::named(partition).is_some()
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && resource.strip_prefix("role/").is_some_and(|name| !name.is_empty() && !name.ends_with('/'))
 }
 
 /// `{"123456789012": "name"}`, or `@path` to a file holding that.

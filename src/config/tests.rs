@@ -76,7 +76,7 @@ fn reads_the_organizations_lookup() {
     )
     .unwrap();
     let lookup = loaded.organizations.unwrap();
-    assert_eq!(lookup.role_arn.as_deref(), Some("arn:aws:iam::111122223333:role/delibird-accounts"));
+    assert_eq!(lookup.role_arns, ["arn:aws:iam::111122223333:role/delibird-accounts"]);
     assert_eq!(lookup.settings.tag_keys, ["Owner", "Team"]);
     assert_eq!(lookup.settings.ttl, Duration::from_secs(600));
     let bad = [("DELIBIRD_ACCOUNT_LOOKUP", "ldap"), ("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN", "delibird")];
@@ -244,4 +244,53 @@ fn the_rules_sources_problems_are_typed_one_per_rules_error() {
     assert_eq!((file.as_str(), source.rule.as_deref(), source.line), (path.as_str(), Some("a"), Some(4)));
     assert_eq!(bad.0[0].to_string(), format!("DELIBIRD_RULES: {path}: {source}"));
     assert!(std::error::Error::source(&bad.0[0].kind).is_some(), "the rules error is the source");
+}
+
+#[test]
+fn reads_one_lookup_role_per_organization_in_every_partition() {
+    let roles = "arn:aws:iam::111122223333:role/delibird-accounts, arn:aws:iam::444455556666:role/org/lookup,\
+                 arn:aws-us-gov:iam::123456789012:role/lookup,arn:aws-cn:iam::210987654321:role/lookup";
+    let loaded = config(
+        &[("DELIBIRD_ACCOUNT_LOOKUP", "organizations"), ("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN", roles)],
+        Webhook::Optional,
+    )
+    .unwrap();
+    assert_eq!(
+        loaded.organizations.unwrap().role_arns,
+        [
+            "arn:aws:iam::111122223333:role/delibird-accounts",
+            "arn:aws:iam::444455556666:role/org/lookup",
+            "arn:aws-us-gov:iam::123456789012:role/lookup",
+            "arn:aws-cn:iam::210987654321:role/lookup",
+        ]
+    );
+    let none = config(&[("DELIBIRD_ACCOUNT_LOOKUP", "organizations")], Webhook::Optional).unwrap();
+    assert!(none.organizations.unwrap().role_arns.is_empty(), "the function's own credentials");
+}
+
+#[test]
+fn each_lookup_role_that_is_no_role_arn_or_repeats_one_is_a_problem_of_its_own() {
+    let roles = "arn:aws:iam::111122223333:role/a,arn:aws:iam::111122223333:user/b,\
+                 arn:aws-iso:iam::111122223333:role/c,arn:aws:iam::1111:role/d,arn:aws:iam::111122223333:role/a";
+    let errors = config(&[("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN", roles)], Webhook::Optional).unwrap_err();
+    let kinds: Vec<&ConfigProblem> = errors.0.iter().map(|e| &e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            &ConfigProblem::NotARoleArn { item: 2, found: "arn:aws:iam::1111222".into() },
+            &ConfigProblem::NotARoleArn { item: 3, found: "arn:aws-iso:iam::111".into() },
+            &ConfigProblem::NotARoleArn { item: 4, found: "arn:aws:iam::1111:ro".into() },
+            &ConfigProblem::RepeatedRole { item: 5, first: 1 },
+        ]
+    );
+    assert_eq!(
+        errors.0[0].to_string(),
+        "DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN: expected IAM role ARNs, one per organization, comma-separated \
+         (arn:aws:iam::ACCOUNT:role/NAME; arn:aws-us-gov:… and arn:aws-cn:… in GovCloud and China): item 2 is \
+         \"arn:aws:iam::1111222\""
+    );
+    assert_eq!(
+        errors.0[3].to_string(),
+        "DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN: item 5 repeats item 1: give each organization's role once"
+    );
 }

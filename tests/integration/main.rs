@@ -6,6 +6,7 @@ mod envelope;
 mod handler;
 mod nothing_twice;
 mod organizations;
+mod organizations_several;
 mod properties;
 mod render;
 mod routing;

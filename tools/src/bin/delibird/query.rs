@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use delibird::accounts::{EnrichedEvent, Layered, Organizations, enrich};
+use delibird::accounts::{EnrichedEvent, Layered, enrich};
 use delibird::config::{Config, Webhook};
 use delibird::health::{self, Checked};
 use delibird::rules::{Context, RuleSet, view};
@@ -124,13 +124,7 @@ pub async fn route(rules: &str, files: &[PathBuf], json: bool) -> Status {
 /// Every event of every input as the rules see it. Inputs and records that hold no event are
 /// reported on stderr and make the status 2.
 async fn views(files: &[PathBuf], config: &Config, status: &mut Status) -> Vec<Viewed> {
-    let organizations = match &config.organizations {
-        Some(lookup) => {
-            let sdk = delibird::deps::aws_sdk(None).await;
-            Some(Organizations::new(&sdk, lookup.role_arn.as_deref(), lookup.settings.clone()).await)
-        }
-        None => None,
-    };
+    let organizations = crate::send::organizations(config).await;
     let directory = Layered { first: &config.aliases, then: organizations.as_ref() };
     let mut viewed = Vec::new();
     for input in read_all(files) {

@@ -3,7 +3,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use delibird::accounts::{AccountDirectory, Layered, Organizations, enrich};
+use delibird::accounts::{AccountDirectory, EveryOrganization, Layered, enrich};
 use delibird::card::{CardSettings, event_title};
 use delibird::chat::{self, wire::Message};
 use delibird::config::{Config, Webhook};
@@ -43,11 +43,11 @@ pub async fn render(files: &[PathBuf]) -> Status {
     status
 }
 
-/// The AWS Organizations directory, when configuration asks for one.
-pub async fn organizations(config: &Config) -> Option<Organizations> {
+/// The AWS Organizations directory (every organization's), when configuration asks for one.
+pub async fn organizations(config: &Config) -> Option<EveryOrganization> {
     let lookup = config.organizations.as_ref()?;
     let sdk = delibird::deps::aws_sdk(None).await;
-    Some(Organizations::new(&sdk, lookup.role_arn.as_deref(), lookup.settings.clone()).await)
+    Some(EveryOrganization::new(&sdk, &lookup.role_arns, &lookup.settings).await)
 }
 
 /// The card of one record, as `render` makes it: every validation error goes to stderr and raises
