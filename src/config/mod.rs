@@ -108,7 +108,7 @@ pub struct OrgLookup {
 pub enum Webhook {
     /// Delivering: a webhook is required, unless routing rules (`DELIBIRD_RULES`) name them.
     Required,
-    /// Sending somewhere else (`--webhook-url`): a webhook is read if present.
+    /// A webhook is read when present, and none is fine.
     Optional,
     /// Only rendering: the webhook variables are not read at all.
     Ignored,
@@ -118,7 +118,18 @@ impl Config {
     /// Reads the process environment, and logs a warning for each `DELIBIRD_*` variable that is
     /// set but read by nothing (kept in [`Config::warnings`] too).
     pub fn from_env(webhook: Webhook) -> Result<Self, ConfigErrors> {
-        let config = Self::from_vars(|name| std::env::var(name).ok(), webhook);
+        Self::from_env_with(&[], webhook)
+    }
+
+    /// [`Config::from_env`] with some variables given otherwise, in the place of the
+    /// environment's values: the command line's flags (`--webhook-url` is
+    /// `DELIBIRD_WEBHOOK_URL`, `--rules` is `DELIBIRD_RULES`); `None` is unset.
+    pub fn from_env_with(given: &[(&str, Option<&str>)], webhook: Webhook) -> Result<Self, ConfigErrors> {
+        let var = |name: &str| match given.iter().find(|(variable, _)| *variable == name) {
+            Some((_, value)) => value.map(str::to_owned),
+            None => std::env::var(name).ok(),
+        };
+        let config = Self::from_vars(var, webhook);
         let names: Vec<String> = std::env::vars_os().filter_map(|(name, _)| name.into_string().ok()).collect();
         let webhooks = match &config {
             Ok(Self { rules: Some(RulesConfig::Loaded(rules)), .. }) => rules.env_webhooks(),

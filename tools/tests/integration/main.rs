@@ -7,4 +7,5 @@ mod inputs;
 mod preview;
 mod query;
 mod secret_hygiene;
+mod send;
 mod support;

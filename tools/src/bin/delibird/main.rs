@@ -38,13 +38,20 @@ enum Command {
         /// Files holding events in any envelope delibird accepts; `-` or nothing reads stdin.
         files: Vec<PathBuf>,
     },
-    /// Render and post each event to a Google Chat webhook, one outcome line per event.
+    /// Render and post each event as the Lambda would: to a Google Chat webhook, or where the
+    /// routing rules send it; one outcome line per event and space. Configuration as for the
+    /// Lambda (DELIBIRD_WEBHOOK_SECRET, DELIBIRD_DEDUP_TABLE, …).
     Send {
         /// Files holding events in any envelope delibird accepts; `-` or nothing reads stdin.
         files: Vec<PathBuf>,
-        /// The webhook URL (a secret: prefer the environment variable).
+        /// The webhook URL (a secret: prefer the environment variable); with --rules, the webhook
+        /// named `default`.
         #[arg(long, env = "DELIBIRD_WEBHOOK_URL", hide_env_values = true)]
-        webhook_url: String,
+        webhook_url: Option<String>,
+        /// Routing rules: a file, or ssm:/parameter/name; their `env:` webhooks are read from this
+        /// process's environment.
+        #[arg(long, env = "DELIBIRD_RULES")]
+        rules: Option<String>,
     },
     /// Replay the messages of a dead-letter queue through the pipeline (with deduplication), deleting
     /// each one whose cards were all posted or recognised as duplicates. Configuration as for the
@@ -134,7 +141,9 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let status = match cli.command {
         Command::Render { files } => send::render(&files).await,
-        Command::Send { files, webhook_url } => send::send(&files, &webhook_url).await,
+        Command::Send { files, webhook_url, rules } => {
+            send::send(&files, webhook_url.as_deref(), rules.as_deref()).await
+        }
         Command::Redrive { queue_url, max_messages } => send::redrive(&queue_url, max_messages).await,
         Command::Preview { files, out, now } => preview::run(&files, &out, now).await,
         Command::Query { sql, files, json } => query::query(&sql, &files, json).await,
