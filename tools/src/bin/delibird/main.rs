@@ -16,6 +16,7 @@ mod emulator;
 mod inputs;
 mod preview;
 mod query;
+mod route;
 mod send;
 
 use std::path::PathBuf;
@@ -90,7 +91,8 @@ enum Command {
         json: bool,
     },
     /// Show which rules each event matches and where it would go, posting nothing: a dry run of
-    /// the routing rules.
+    /// the routing rules. First checks that every webhook they name can be had here (env:
+    /// variables set, SSM parameters and secrets readable), as the Lambda must at start.
     Route {
         /// The rules file, or ssm:/parameter/name.
         #[arg(long, env = "DELIBIRD_RULES")]
@@ -100,6 +102,9 @@ enum Command {
         /// One JSON object per event instead of a line of text.
         #[arg(long)]
         json: bool,
+        /// Only the matching: do not check that the webhooks can be had here.
+        #[arg(long)]
+        no_webhook_check: bool,
     },
     /// Run the local Google Chat webhook emulator until stopped (Ctrl-C), to try `send` or a
     /// `bootstrap` against: prints a webhook URL for space LOCAL (any space name works); `GET
@@ -147,7 +152,10 @@ async fn main() -> ExitCode {
         Command::Redrive { queue_url, max_messages } => send::redrive(&queue_url, max_messages).await,
         Command::Preview { files, out, now } => preview::run(&files, &out, now).await,
         Command::Query { sql, files, json } => query::query(&sql, &files, json).await,
-        Command::Route { rules, files, json } => query::route(&rules, &files, json).await,
+        Command::Route { rules, files, json, no_webhook_check } => {
+            let check = if no_webhook_check { route::WebhookCheck::Skip } else { route::WebhookCheck::Resolve };
+            route::route(&rules, &files, json, check).await
+        }
         Command::ChatEmulator { port, min_interval_ms } => emulator::run(port, min_interval_ms).await,
         Command::Demo { out } => demo::run(&out).await,
     };
