@@ -70,7 +70,11 @@ fn route_names_the_environments_default_webhook_when_it_cannot_be_had() {
         .env("DELIBIRD_WEBHOOK_ONCALL", URL));
 
     assert_eq!(out.code, 2, "{out:?}");
-    assert!(out.stderr.contains("webhook \"default\": cannot read SSM parameter /delibird/webhook: "), "{}", out.stderr);
+    assert!(
+        out.stderr.contains("webhook \"default\": cannot read SSM parameter /delibird/webhook: "),
+        "{}",
+        out.stderr
+    );
     assert!(!out.stderr.contains("DELIBIRD_WEBHOOK_URL is not set"), "it is set, and failed: {}", out.stderr);
 }
 
