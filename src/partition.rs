@@ -1,13 +1,13 @@
 //! AWS partitions: the separate AWS clouds an ARN names in its second field
-//! (`arn:PARTITION:service:region:account:resource`). A link into the console or a role to
-//! assume must stay in the partition the ARN names: a GovCloud or China event opened in the
-//! commercial console shows nothing. Only the partitions delibird knows how to link into are
+//! (`arn:PARTITION:service:region:account:resource`). A link into the console must stay in the
+//! partition the ARN names: a GovCloud or China event opened in the commercial console shows
+//! nothing. Only the partitions delibird knows how to link into are
 //! named here; any other (the isolated `aws-iso*` clouds, say) is `None` wherever one is asked
 //! for, so that nothing points into the wrong cloud. No I/O here.
 
 use std::fmt;
 
-/// A partition delibird knows how to link into and to assume roles in.
+/// A partition delibird knows how to link into.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Partition {
     /// `aws`: the commercial Regions.

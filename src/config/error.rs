@@ -56,7 +56,7 @@ pub enum ConfigProblem {
         /// The value, cut to 20 characters.
         found: String,
     },
-    /// An item of a list of roles that is not an IAM role ARN of a partition delibird knows.
+    /// An item of a list of roles that is not an IAM role ARN.
     #[error(
         "expected IAM role ARNs, one per organization, comma-separated (arn:aws:iam::ACCOUNT:role/NAME; \
          arn:aws-us-gov:… and arn:aws-cn:… in GovCloud and China): item {item} is {found:?}"

@@ -46,7 +46,6 @@ use crate::card::{CardSettings, Clock, SeverityRules};
 use crate::chat::CHAT_INTERVAL;
 use crate::dedup::Folding;
 use crate::kept::Kept;
-use crate::partition::Partition;
 use crate::problems::Problems;
 use crate::rules::RuleSet;
 use crate::webhook::RetryPolicy;
@@ -228,15 +227,20 @@ fn role_arns(reader: &Reader<'_>) -> Vec<String> {
     roles
 }
 
-/// `arn:PARTITION:iam::ACCOUNT:role/NAME` (a path may come before the name), in a partition
-/// delibird knows: a role in another cannot be assumed from here.
+/// `arn:PARTITION:iam::ACCOUNT:role/NAME` (a path may come before the name), as the collector
+/// template's `AccountLookupRoleArn` takes it: any AWS partition (`aws`, `aws-us-gov`, `aws-cn`,
+/// …: assuming a role needs nothing of delibird's own per partition), IAM's characters in the
+/// name, and no comma (commas separate the roles).
 fn is_role_arn(arn: &str) -> bool {
     let fields: Vec<&str> = arn.splitn(6, ':').collect();
     let &["arn", partition, "iam", "", account, resource] = fields.as_slice() else { return false };
-    Partition::named(partition).is_some()
+    let name_char = |c: char| c.is_ascii_alphanumeric() || "+=.@_/-".contains(c);
+    partition.strip_prefix("aws").is_some_and(|rest| rest.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
         && account.len() == 12
         && account.bytes().all(|b| b.is_ascii_digit())
-        && resource.strip_prefix("role/").is_some_and(|name| !name.is_empty() && !name.ends_with('/'))
+        && resource
+            .strip_prefix("role/")
+            .is_some_and(|name| !name.is_empty() && !name.ends_with('/') && name.chars().all(name_char))
 }
 
 /// `{"123456789012": "name"}`, or `@path` to a file holding that.

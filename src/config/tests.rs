@@ -249,7 +249,8 @@ fn the_rules_sources_problems_are_typed_one_per_rules_error() {
 #[test]
 fn reads_one_lookup_role_per_organization_in_every_partition() {
     let roles = "arn:aws:iam::111122223333:role/delibird-accounts, arn:aws:iam::444455556666:role/org/lookup,\
-                 arn:aws-us-gov:iam::123456789012:role/lookup,arn:aws-cn:iam::210987654321:role/lookup";
+                 arn:aws-us-gov:iam::123456789012:role/lookup,arn:aws-cn:iam::210987654321:role/lookup,\
+                 arn:aws-iso:iam::999988887777:role/lookup";
     let loaded = config(
         &[("DELIBIRD_ACCOUNT_LOOKUP", "organizations"), ("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN", roles)],
         Webhook::Optional,
@@ -262,6 +263,7 @@ fn reads_one_lookup_role_per_organization_in_every_partition() {
             "arn:aws:iam::444455556666:role/org/lookup",
             "arn:aws-us-gov:iam::123456789012:role/lookup",
             "arn:aws-cn:iam::210987654321:role/lookup",
+            "arn:aws-iso:iam::999988887777:role/lookup",
         ]
     );
     let none = config(&[("DELIBIRD_ACCOUNT_LOOKUP", "organizations")], Webhook::Optional).unwrap();
@@ -271,14 +273,14 @@ fn reads_one_lookup_role_per_organization_in_every_partition() {
 #[test]
 fn each_lookup_role_that_is_no_role_arn_or_repeats_one_is_a_problem_of_its_own() {
     let roles = "arn:aws:iam::111122223333:role/a,arn:aws:iam::111122223333:user/b,\
-                 arn:aws-iso:iam::111122223333:role/c,arn:aws:iam::1111:role/d,arn:aws:iam::111122223333:role/a";
+                 arn:azure:iam::111122223333:role/c,arn:aws:iam::1111:role/d,arn:aws:iam::111122223333:role/a";
     let errors = config(&[("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN", roles)], Webhook::Optional).unwrap_err();
     let kinds: Vec<&ConfigProblem> = errors.0.iter().map(|e| &e.kind).collect();
     assert_eq!(
         kinds,
         [
             &ConfigProblem::NotARoleArn { item: 2, found: "arn:aws:iam::1111222".into() },
-            &ConfigProblem::NotARoleArn { item: 3, found: "arn:aws-iso:iam::111".into() },
+            &ConfigProblem::NotARoleArn { item: 3, found: "arn:azure:iam::11112".into() },
             &ConfigProblem::NotARoleArn { item: 4, found: "arn:aws:iam::1111:ro".into() },
             &ConfigProblem::RepeatedRole { item: 5, first: 1 },
         ]
