@@ -123,9 +123,9 @@ pub enum ConfigProblem {
     Rules {
         /// The file.
         file: String,
-        /// What is wrong, where.
+        /// What is wrong, where (boxed: a rules error is large beside the other problems).
         #[source]
-        source: RulesError,
+        source: Box<RulesError>,
     },
 }
 

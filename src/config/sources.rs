@@ -79,7 +79,7 @@ pub(super) fn rules(
             Ok(rules) => Some(RulesConfig::Loaded(rules)),
             Err(errors) => {
                 for source in errors.0 {
-                    fail("DELIBIRD_RULES", ConfigProblem::Rules { file: text.to_owned(), source });
+                    fail("DELIBIRD_RULES", ConfigProblem::Rules { file: text.to_owned(), source: Box::new(source) });
                 }
                 None
             }

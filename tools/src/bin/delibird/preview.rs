@@ -40,7 +40,8 @@ pub async fn run(files: &[PathBuf], out: &Path, now: Option<DateTime<Utc>>) -> S
     // Webhook bodies are drawn as they are; the rest are events, parsed together so that the AWS
     // CLI's affected entities (`details.json entities.json`) join their events as `render` joins
     // them. Both in the order given.
-    let mut order: Vec<Option<(String, Vec<(String, Value)>)>> = Vec::new();
+    // Each input in order: its name and webhook bodies, or `None` for the next input of events.
+    let mut order: Vec<Option<Bodies>> = Vec::new();
     let mut events = Vec::new();
     for path in inputs::paths(files) {
         let (name, bytes) = inputs::read(&path);
@@ -86,6 +87,9 @@ pub async fn run(files: &[PathBuf], out: &Path, now: Option<DateTime<Utc>>) -> S
         }
     }
 }
+
+/// An input of webhook bodies: its name, and each body with where it was in it.
+type Bodies = (String, Vec<(String, Value)>);
 
 /// Writes the page for `bodies` into `out` and returns its path.
 pub fn write(out: &Path, bodies: &[(String, Value)]) -> std::io::Result<PathBuf> {
