@@ -7,6 +7,7 @@ mod handler;
 mod nothing_twice;
 mod organizations;
 mod organizations_several;
+mod partitions;
 mod properties;
 mod render;
 mod routing;

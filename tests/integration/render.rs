@@ -321,39 +321,6 @@ fn the_dashboard_button_opens_the_event_over_https_with_the_arn_url_encoded() {
     );
 }
 
-/// The button of `raw` rendered with its event ARN in another partition.
-fn button_url_in(partition: &str) -> Value {
-    let mut raw = event("awsdocs-public-ec2-operational-issue-af-south-1.json");
-    let arn = raw["detail"]["eventArn"].as_str().unwrap().replacen("arn:aws:", &format!("arn:{partition}:"), 1);
-    raw["detail"]["eventArn"] = json!(arn);
-    let body = render(&raw);
-    let buttons = sections(&body).iter().filter_map(|s| s["widgets"][0]["buttonList"]["buttons"].as_array());
-    buttons.flatten().map(|button| button["onClick"]["openLink"]["url"].clone()).next().unwrap_or(Value::Null)
-}
-
-#[test]
-fn the_dashboard_button_of_a_govcloud_or_china_event_opens_that_partitions_console() {
-    let gov = button_url_in("aws-us-gov");
-    assert!(
-        gov.as_str().unwrap().starts_with(
-            "https://console.amazonaws-us-gov.com/health/home#/account/event-log?eventID=arn%3Aaws-us-gov%3Ahealth%3A"
-        ),
-        "{gov}"
-    );
-    let china = button_url_in("aws-cn");
-    assert!(
-        china.as_str().unwrap().starts_with(
-            "https://console.amazonaws.cn/health/home#/account/event-log?eventID=arn%3Aaws-cn%3Ahealth%3A"
-        ),
-        "{china}"
-    );
-}
-
-#[test]
-fn an_event_of_a_partition_delibird_does_not_know_has_no_dashboard_button() {
-    assert_eq!(button_url_in("aws-iso"), Value::Null);
-}
-
 #[test]
 fn an_event_and_its_resolution_share_one_thread() {
     let open = event("awsdocs-public-ec2-operational-issue-af-south-1.json");
