@@ -6,7 +6,7 @@
 
 use std::time::Duration;
 
-use crate::accounts::{Layered, Organizations, StaticAliases};
+use crate::accounts::{EveryOrganization, Layered, StaticAliases};
 use crate::card::CardSettings;
 use crate::chat::{CHAT_INTERVAL, GoogleChat};
 use crate::config::{Config, RulesConfig};
@@ -29,8 +29,8 @@ pub struct Deps {
     pub spaces: Spaces,
     /// Account names from configuration: they win.
     pub aliases: StaticAliases,
-    /// Account names from AWS Organizations, when configured.
-    pub organizations: Option<Organizations>,
+    /// Account names from AWS Organizations (one organization per lookup role), when configured.
+    pub organizations: Option<EveryOrganization>,
     /// How cards look.
     pub card: CardSettings,
     /// How hard delivery tries.
@@ -142,9 +142,7 @@ impl Deps {
             _ => Store::Memory(MemoryStore::new()),
         };
         let organizations = match (&config.organizations, sdk) {
-            (Some(lookup), Some(sdk)) => {
-                Some(Organizations::new(sdk, lookup.role_arn.as_deref(), lookup.settings.clone()).await)
-            }
+            (Some(lookup), Some(sdk)) => Some(EveryOrganization::new(sdk, &lookup.role_arns, &lookup.settings).await),
             _ => None,
         };
         let client =
@@ -164,7 +162,7 @@ impl Deps {
     }
 
     /// The account directory: configured names first, then Organizations.
-    pub fn directory(&self) -> Layered<'_, StaticAliases, Organizations> {
+    pub fn directory(&self) -> Layered<'_, StaticAliases, EveryOrganization> {
         Layered { first: &self.aliases, then: self.organizations.as_ref() }
     }
 

@@ -3,12 +3,15 @@
 //! [`enrich`] asks an [`AccountDirectory`] about every account id the event mentions: the
 //! affected account, the delivering account, and entity values that are account ids. It never
 //! fails: an id nobody knows stays an id. [`StaticAliases`] is the directory read from
-//! configuration; [`Organizations`] asks AWS Organizations; [`Layered`] asks the first, then the
-//! second for what the first did not know, so a configured name always wins.
+//! configuration; [`Organizations`] asks one organization in AWS Organizations, and
+//! [`EveryOrganization`] several at once; [`Layered`] asks the first, then the second for what the
+//! first did not know, so a configured name always wins.
 
+mod every;
 mod organizations;
 
-pub use organizations::{OrgSettings, Organizations};
+pub use every::EveryOrganization;
+pub use organizations::{Holding, OrgSettings, Organizations};
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;

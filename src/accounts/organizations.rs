@@ -13,7 +13,8 @@
 //!   does not hammer a failing API, and whatever is not known stays an id.
 //!
 //! Works in the management account, in a delegated administrator, or anywhere else through a role
-//! to assume (`DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN`).
+//! to assume (`DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN`). One [`Organizations`] is one organization, with
+//! its own cache, budget and failures; [`super::EveryOrganization`] asks several.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::time::Duration;
@@ -79,6 +80,11 @@ impl Cache {
         self.failed_at.is_some_and(|at| at.elapsed() < FAILURE_BACKOFF)
     }
 
+    /// The ids of `ids` the organization's account list holds.
+    fn held(&self, ids: &BTreeSet<AccountId>) -> BTreeSet<AccountId> {
+        ids.iter().filter(|id| self.names.contains_key(*id)).cloned().collect()
+    }
+
     fn answer(&self, ids: &BTreeSet<AccountId>) -> BTreeMap<AccountId, AccountInfo> {
         ids.iter()
             .filter_map(|id| {
@@ -90,12 +96,25 @@ impl Cache {
     }
 }
 
-/// AWS Organizations as an [`AccountDirectory`], with a cache that outlives invocations.
+/// One organization in AWS Organizations as an [`AccountDirectory`], with a cache that outlives
+/// invocations.
 #[derive(Debug)]
 pub struct Organizations {
     client: Client,
     settings: OrgSettings,
     cache: Mutex<Cache>,
+    /// Which organization, in logs: the role assumed for it, or `own credentials`.
+    label: String,
+}
+
+/// What one organization's account list holds of some account ids.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Holding {
+    /// The ids the list holds.
+    pub ids: BTreeSet<AccountId>,
+    /// True when the list is current; false when it could not be read (the ids are then what an
+    /// earlier list held, if any).
+    pub current: bool,
 }
 
 type ApiError = Box<dyn std::error::Error + Send + Sync>;
@@ -124,7 +143,13 @@ impl Organizations {
             .retry_config(RetryConfig::standard().with_max_attempts(3))
             .timeout_config(TimeoutConfig::builder().operation_timeout(settings.budget).build())
             .build();
-        Self { client: Client::from_conf(config), settings, cache: Mutex::default() }
+        let label = role_arn.unwrap_or("own credentials").to_owned();
+        Self { client: Client::from_conf(config), settings, cache: Mutex::default(), label }
+    }
+
+    /// Which organization this is, for logs: the role assumed for it, or `own credentials`.
+    pub fn label(&self) -> &str {
+        &self.label
     }
 
     /// The settings in force.
@@ -215,15 +240,20 @@ impl Organizations {
         Ok(details)
     }
 
+    /// Brings the account list up to date; true when it had to call Organizations.
+    async fn refresh_list(&self, cache: &mut Cache) -> Result<bool, ApiError> {
+        if cache.fresh(cache.swept_at, self.settings.ttl) {
+            return Ok(false);
+        }
+        cache.names = self.sweep().await?;
+        cache.swept_at = Some(Instant::now());
+        Ok(true)
+    }
+
     /// Brings the cache up to date for `ids`; true when it had to call Organizations.
     async fn refresh(&self, cache: &mut Cache, ids: &BTreeSet<AccountId>) -> Result<bool, ApiError> {
         let ttl = self.settings.ttl;
-        let mut called = false;
-        if !cache.fresh(cache.swept_at, ttl) {
-            called = true;
-            cache.names = self.sweep().await?;
-            cache.swept_at = Some(Instant::now());
-        }
+        let mut called = self.refresh_list(cache).await?;
         for id in ids {
             if !cache.names.contains_key(id) && !cache.fresh(cache.described.get(id).copied(), ttl) {
                 called = true;
@@ -245,57 +275,91 @@ impl Organizations {
     }
 }
 
-impl AccountDirectory for Organizations {
-    async fn lookup(&self, ids: &BTreeSet<AccountId>) -> BTreeMap<AccountId, AccountInfo> {
-        let work = async {
+impl Organizations {
+    /// What the organization knows about `ids`, by `deadline`: [`AccountDirectory::lookup`] with
+    /// a deadline shared with other organizations' lookups.
+    pub async fn lookup_until(&self, ids: &BTreeSet<AccountId>, deadline: Instant) -> BTreeMap<AccountId, AccountInfo> {
+        let work = async |cache: &mut Cache| {
+            let called = self.refresh(cache, ids).await?;
+            let answer = cache.answer(ids);
+            let outcome = if answer.len() < ids.len() { "miss" } else { "hit" };
+            tracing::info!(
+                organization = self.label,
+                accounts = ids.len(),
+                named = answer.len(),
+                lookup = outcome,
+                called_api = called,
+                "account names"
+            );
+            Ok(answer)
+        };
+        self.guarded(deadline, work, |cache| cache.answer(ids)).await.unwrap_or_default()
+    }
+
+    /// Which of `ids` the organization's account list holds, reading the list first when it is
+    /// older than the TTL; by `deadline`. Nothing else is looked up.
+    pub async fn holding(&self, ids: &BTreeSet<AccountId>, deadline: Instant) -> Holding {
+        let work = async |cache: &mut Cache| {
+            self.refresh_list(cache).await?;
+            Ok(Holding { ids: cache.held(ids), current: true })
+        };
+        let stale = |cache: &Cache| Holding { ids: cache.held(ids), current: false };
+        self.guarded(deadline, work, stale).await.unwrap_or_else(|| Holding { ids: BTreeSet::new(), current: false })
+    }
+
+    /// Runs `work` on the cache by `deadline`. While Organizations failed within the last minute,
+    /// and when `work` fails or runs out of time, the answer is `cached` instead, and the failure
+    /// keeps the next minute's lookups from calling again. `None` when the cache was out of reach
+    /// (another lookup held it past the deadline).
+    async fn guarded<T>(
+        &self,
+        deadline: Instant,
+        work: impl AsyncFnOnce(&mut Cache) -> Result<T, ApiError>,
+        cached: impl Fn(&Cache) -> T,
+    ) -> Option<T> {
+        let attempt = async {
             let mut cache = self.cache.lock().await;
             if cache.failing() {
                 tracing::debug!(
-                    accounts = ids.len(),
+                    organization = self.label,
                     lookup = "skipped",
                     "Organizations failed recently; using the cache"
                 );
-                return cache.answer(ids);
+                return cached(&cache);
             }
-            match self.refresh(&mut cache, ids).await {
-                Ok(called) => {
-                    let answer = cache.answer(ids);
-                    let outcome = if answer.len() < ids.len() { "miss" } else { "hit" };
-                    tracing::info!(
-                        accounts = ids.len(),
-                        named = answer.len(),
-                        lookup = outcome,
-                        called_api = called,
-                        "account names"
-                    );
-                    answer
-                }
+            match work(&mut cache).await {
+                Ok(answer) => answer,
                 Err(error) => {
                     cache.failed_at = Some(Instant::now());
                     tracing::warn!(
+                        organization = self.label,
                         lookup = "error",
                         error = chain(error.as_ref()),
                         "Organizations lookup failed; ids stay ids"
                     );
-                    cache.answer(ids)
+                    cached(&cache)
                 }
             }
         };
-        match tokio::time::timeout(self.settings.budget, work).await {
-            Ok(answer) => answer,
+        match tokio::time::timeout_at(deadline, attempt).await {
+            Ok(answer) => Some(answer),
             Err(_) => {
                 tracing::warn!(
+                    organization = self.label,
                     lookup = "timeout",
                     budget_ms = self.settings.budget.as_millis(),
                     "Organizations lookup too slow; ids stay ids"
                 );
-                if let Ok(mut cache) = self.cache.try_lock() {
-                    cache.failed_at = Some(Instant::now());
-                    cache.answer(ids)
-                } else {
-                    BTreeMap::new()
-                }
+                let mut cache = self.cache.try_lock().ok()?;
+                cache.failed_at = Some(Instant::now());
+                Some(cached(&cache))
             }
         }
+    }
+}
+
+impl AccountDirectory for Organizations {
+    async fn lookup(&self, ids: &BTreeSet<AccountId>) -> BTreeMap<AccountId, AccountInfo> {
+        self.lookup_until(ids, Instant::now() + self.settings.budget).await
     }
 }

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use crate::accounts::AliasError;
+use crate::kept::{KeptError, WebhookUrlError};
 use crate::problems::Problems;
+use crate::rules::RulesError;
 
 /// One variable that is missing or wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,9 +56,25 @@ pub enum ConfigProblem {
         /// The value, cut to 20 characters.
         found: String,
     },
-    /// Not an IAM role ARN.
-    #[error("expected an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")]
-    NotARoleArn,
+    /// An item of a list of roles that is not an IAM role ARN.
+    #[error(
+        "expected IAM role ARNs, one per organization, comma-separated (arn:aws:iam::ACCOUNT:role/NAME; \
+         arn:aws-us-gov:… and arn:aws-cn:… in GovCloud and China): item {item} is {found:?}"
+    )]
+    NotARoleArn {
+        /// Which item, from 1.
+        item: usize,
+        /// The item, cut to 20 characters.
+        found: String,
+    },
+    /// A role given twice in a list of roles, one per organization.
+    #[error("item {item} repeats item {first}: give each organization's role once")]
+    RepeatedRole {
+        /// Which item, from 1.
+        item: usize,
+        /// The item it repeats.
+        first: usize,
+    },
     /// Lower than another variable it must not be below.
     #[error("must not be below {other}")]
     Below {
@@ -79,10 +97,36 @@ pub enum ConfigProblem {
         /// What is wrong with them.
         source: Shared<AliasError>,
     },
-    /// A value that cannot be used, in the words of the code that read it: the webhook and the
-    /// rules sources (`DELIBIRD_WEBHOOK_URL`, `DELIBIRD_WEBHOOK_SECRET`, `DELIBIRD_RULES`).
-    #[error("{0}")]
-    Unusable(String),
+    /// Both `DELIBIRD_WEBHOOK_URL` and `DELIBIRD_WEBHOOK_SECRET`: which one is meant is unclear.
+    #[error("set only one of DELIBIRD_WEBHOOK_URL and DELIBIRD_WEBHOOK_SECRET")]
+    BothWebhooks,
+    /// A webhook URL that is not one (`DELIBIRD_WEBHOOK_URL`), never quoting it.
+    #[error(transparent)]
+    Webhook(#[from] WebhookUrlError),
+    /// Not where a secret is kept (`DELIBIRD_WEBHOOK_SECRET`): an SSM parameter or a Secrets
+    /// Manager secret; never quoting the value, which may be the URL itself.
+    #[error("expected ssm:/parameter/name or a Secrets Manager secret ARN")]
+    NotASecretSource {
+        /// What is wrong with the text as a place a URL is kept, when it says more than that it
+        /// is another kind of place (`ssm:` without a name, say).
+        #[source]
+        source: Option<KeptError>,
+    },
+    /// Delivering, and neither a webhook nor rules naming webhooks.
+    #[error("required (or DELIBIRD_WEBHOOK_SECRET, or DELIBIRD_RULES)")]
+    NoWebhook,
+    /// `DELIBIRD_RULES` names neither a file nor an SSM parameter.
+    #[error("expected a file's path or ssm:/parameter/name")]
+    NotARulesSource,
+    /// One problem of the rules file `DELIBIRD_RULES` names (each is a problem of its own).
+    #[error("{file}: {source}")]
+    Rules {
+        /// The file.
+        file: String,
+        /// What is wrong, where (boxed: a rules error is large beside the other problems).
+        #[source]
+        source: Box<RulesError>,
+    },
 }
 
 /// An error a configuration error holds as its source: shared, so that configuration errors can

@@ -24,7 +24,7 @@
 //! | `DELIBIRD_FOLD_PAGES` | `0` posts every page of a paginated event | 1 |
 //! | `DELIBIRD_ROLLUP` | `0`: one thread per account for an event raised in many accounts, instead of one thread and a roll-up card per space | 1 |
 //! | `DELIBIRD_ACCOUNT_LOOKUP` | `organizations`: names from AWS Organizations too (configured names win) | static only |
-//! | `DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN` | role to assume for Organizations calls | the function's own role |
+//! | `DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN` | roles to assume for Organizations calls, one per organization, comma-separated | the function's own role |
 //! | `DELIBIRD_ACCOUNT_TAGS` | account tag keys to show, comma-separated (`Owner,Team`) | none |
 //! | `DELIBIRD_ACCOUNT_OU` | `0`: do not look up OU paths | 1 |
 //! | `DELIBIRD_ACCOUNT_CACHE_TTL_S` | how long names, OUs and tags are trusted | 3600 |
@@ -95,8 +95,10 @@ pub enum RulesConfig {
 /// How to ask AWS Organizations for account names.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OrgLookup {
-    /// A role to assume first (when delibird runs outside the management or delegated account).
-    pub role_arn: Option<String>,
+    /// The roles to assume, one per organization, in the order given (when delibird runs outside
+    /// the management or delegated administrator account, or serves several organizations);
+    /// empty: the one organization the function's own credentials can read.
+    pub role_arns: Vec<String>,
     /// Cache, tags, OU path, time budget.
     pub settings: OrgSettings,
 }
@@ -106,7 +108,7 @@ pub struct OrgLookup {
 pub enum Webhook {
     /// Delivering: a webhook is required, unless routing rules (`DELIBIRD_RULES`) name them.
     Required,
-    /// Sending somewhere else (`--webhook-url`): a webhook is read if present.
+    /// A webhook is read when present, and none is fine.
     Optional,
     /// Only rendering: the webhook variables are not read at all.
     Ignored,
@@ -116,7 +118,18 @@ impl Config {
     /// Reads the process environment, and logs a warning for each `DELIBIRD_*` variable that is
     /// set but read by nothing (kept in [`Config::warnings`] too).
     pub fn from_env(webhook: Webhook) -> Result<Self, ConfigErrors> {
-        let config = Self::from_vars(|name| std::env::var(name).ok(), webhook);
+        Self::from_env_with(&[], webhook)
+    }
+
+    /// [`Config::from_env`] with some variables given otherwise, in the place of the
+    /// environment's values: the command line's flags (`--webhook-url` is
+    /// `DELIBIRD_WEBHOOK_URL`, `--rules` is `DELIBIRD_RULES`); `None` is unset.
+    pub fn from_env_with(given: &[(&str, Option<&str>)], webhook: Webhook) -> Result<Self, ConfigErrors> {
+        let var = |name: &str| match given.iter().find(|(variable, _)| *variable == name) {
+            Some((_, value)) => value.map(str::to_owned),
+            None => std::env::var(name).ok(),
+        };
+        let config = Self::from_vars(var, webhook);
         let names: Vec<String> = std::env::vars_os().filter_map(|(name, _)| name.into_string().ok()).collect();
         let webhooks = match &config {
             Ok(Self { rules: Some(RulesConfig::Loaded(rules)), .. }) => rules.env_webhooks(),
@@ -135,8 +148,7 @@ impl Config {
         let reader = Reader::new(&var);
         let allow_loopback = reader.switch("DELIBIRD_ALLOW_LOOPBACK_WEBHOOK", false);
         let rules_var = if webhook == Webhook::Required { reader.var("DELIBIRD_RULES") } else { None };
-        // The webhook and rules sources word their own problems (see `sources`).
-        let fail = |variable: &'static str, problem: String| reader.fail(variable, ConfigProblem::Unusable(problem));
+        let fail = |variable: &'static str, problem: ConfigProblem| reader.fail(variable, problem);
         let source =
             sources::webhook_source(&|name| reader.var(name), &fail, webhook, allow_loopback, rules_var.as_ref());
         let (aliases, organizations) = accounts(&reader);
@@ -186,17 +198,50 @@ fn accounts(reader: &Reader<'_>) -> (StaticAliases, Option<OrgLookup>) {
     };
     let ou_path = reader.switch("DELIBIRD_ACCOUNT_OU", true);
     let lookup = reader.choice("DELIBIRD_ACCOUNT_LOOKUP", &["organizations", "static"]) == Some("organizations");
-    let role_arn = reader.text("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN");
-    if role_arn.as_deref().is_some_and(|arn| !(arn.starts_with("arn:") && arn.contains(":role/"))) {
-        reader.fail("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN", ConfigProblem::NotARoleArn);
-    }
+    let role_arns = role_arns(reader);
     let tag_keys = reader.list("DELIBIRD_ACCOUNT_TAGS");
     let defaults = OrgSettings::default();
     let ttl = reader.number("DELIBIRD_ACCOUNT_CACHE_TTL_S", 1, 86_400).map_or(defaults.ttl, Duration::from_secs);
     let budget = reader.millis("DELIBIRD_ACCOUNT_LOOKUP_TIMEOUT_MS", defaults.budget, 60_000);
     let organizations =
-        lookup.then_some(OrgLookup { role_arn, settings: OrgSettings { ttl, tag_keys, ou_path, budget } });
+        lookup.then_some(OrgLookup { role_arns, settings: OrgSettings { ttl, tag_keys, ou_path, budget } });
     (aliases, organizations)
+}
+
+/// `DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN`: IAM role ARNs, one per organization, comma-separated; each
+/// wrong or repeated one is a problem of its own.
+fn role_arns(reader: &Reader<'_>) -> Vec<String> {
+    let mut roles: Vec<String> = Vec::new();
+    for (at, arn) in reader.list("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN").into_iter().enumerate() {
+        let item = at + 1;
+        if !is_role_arn(&arn) {
+            reader.fail(
+                "DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN",
+                ConfigProblem::NotARoleArn { item, found: read::shown(&arn) },
+            );
+        } else if let Some(first) = roles.iter().position(|role| *role == arn) {
+            reader.fail("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN", ConfigProblem::RepeatedRole { item, first: first + 1 });
+        } else {
+            roles.push(arn);
+        }
+    }
+    roles
+}
+
+/// `arn:PARTITION:iam::ACCOUNT:role/NAME` (a path may come before the name), as the collector
+/// template's `AccountLookupRoleArn` takes it: any AWS partition (`aws`, `aws-us-gov`, `aws-cn`,
+/// …: assuming a role needs nothing of delibird's own per partition), IAM's characters in the
+/// name, and no comma (commas separate the roles).
+fn is_role_arn(arn: &str) -> bool {
+    let fields: Vec<&str> = arn.splitn(6, ':').collect();
+    let &["arn", partition, "iam", "", account, resource] = fields.as_slice() else { return false };
+    let name_char = |c: char| c.is_ascii_alphanumeric() || "+=.@_/-".contains(c);
+    partition.strip_prefix("aws").is_some_and(|rest| rest.chars().all(|c| c.is_ascii_lowercase() || c == '-'))
+        && account.len() == 12
+        && account.bytes().all(|b| b.is_ascii_digit())
+        && resource
+            .strip_prefix("role/")
+            .is_some_and(|name| !name.is_empty() && !name.ends_with('/') && name.chars().all(name_char))
 }
 
 /// `{"123456789012": "name"}`, or `@path` to a file holding that.

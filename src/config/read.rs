@@ -94,7 +94,7 @@ impl<'a> Reader<'a> {
 }
 
 /// The first [`SHOWN_CHARS`] characters of a wrong value.
-fn shown(value: &str) -> String {
+pub(super) fn shown(value: &str) -> String {
     value.chars().take(SHOWN_CHARS).collect()
 }
 

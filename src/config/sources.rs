@@ -2,16 +2,17 @@
 //! `DELIBIRD_WEBHOOK_SECRET` (where it is kept, read as the rules file's webhooks are: one
 //! [`Kept`] parser) and `DELIBIRD_RULES`.
 
+use super::error::{ConfigProblem, Shared};
 use super::{OrgLookup, RulesConfig, Webhook};
 use crate::chat;
-use crate::kept::Kept;
+use crate::kept::{Kept, KeptError};
 use crate::rules::{Context, RuleSet};
 
 /// The webhook `DELIBIRD_WEBHOOK_URL` or `DELIBIRD_WEBHOOK_SECRET` names, when `webhook` reads
 /// them; with rules (`rules_var`) it may be absent.
 pub(super) fn webhook_source(
     var: &dyn Fn(&str) -> Option<String>,
-    fail: &dyn Fn(&'static str, String),
+    fail: &dyn Fn(&'static str, ConfigProblem),
     webhook: Webhook,
     allow_loopback: bool,
     rules_var: Option<&String>,
@@ -23,25 +24,25 @@ pub(super) fn webhook_source(
     };
     match webhook_vars {
         (Some(_), Some(_)) => {
-            fail("DELIBIRD_WEBHOOK_URL", "set only one of DELIBIRD_WEBHOOK_URL and DELIBIRD_WEBHOOK_SECRET".into());
+            fail("DELIBIRD_WEBHOOK_URL", ConfigProblem::BothWebhooks);
             None
         }
         (Some(url), None) => match chat::webhook(&url, allow_loopback) {
             Ok(url) => Some(Kept::Url(url)),
             Err(error) => {
-                fail("DELIBIRD_WEBHOOK_URL", error.to_string());
+                fail("DELIBIRD_WEBHOOK_URL", ConfigProblem::Webhook(error));
                 None
             }
         },
         (None, Some(secret)) => match secret_source(&secret) {
-            Some(source) => Some(source),
-            None => {
-                fail("DELIBIRD_WEBHOOK_SECRET", "expected ssm:/parameter/name or a Secrets Manager secret ARN".into());
+            Ok(source) => Some(source),
+            Err(source) => {
+                fail("DELIBIRD_WEBHOOK_SECRET", ConfigProblem::NotASecretSource { source });
                 None
             }
         },
         (None, None) if webhook == Webhook::Required && rules_var.is_none() => {
-            fail("DELIBIRD_WEBHOOK_URL", "required (or DELIBIRD_WEBHOOK_SECRET, or DELIBIRD_RULES)".into());
+            fail("DELIBIRD_WEBHOOK_URL", ConfigProblem::NoWebhook);
             None
         }
         (None, None) => None,
@@ -52,7 +53,7 @@ pub(super) fn webhook_source(
 /// environment's webhook is set and which account tags are looked up), or an SSM parameter.
 pub(super) fn rules(
     rules_var: Option<String>,
-    fail: &dyn Fn(&'static str, String),
+    fail: &dyn Fn(&'static str, ConfigProblem),
     organizations: Option<&OrgLookup>,
     source: Option<&Kept>,
 ) -> Option<RulesConfig> {
@@ -62,13 +63,13 @@ pub(super) fn rules(
             if name.starts_with('/') && name.len() > 1 {
                 return Some(RulesConfig::Ssm(name.to_owned()));
             }
-            fail("DELIBIRD_RULES", "expected a file's path or ssm:/parameter/name".into());
+            fail("DELIBIRD_RULES", ConfigProblem::NotARulesSource);
             return None;
         }
         let file = match std::fs::read_to_string(text) {
             Ok(file) => file,
             Err(error) => {
-                fail("DELIBIRD_RULES", format!("cannot read {text}: {error}"));
+                fail("DELIBIRD_RULES", ConfigProblem::Unreadable { path: text.to_owned(), source: Shared::new(error) });
                 return None;
             }
         };
@@ -77,8 +78,8 @@ pub(super) fn rules(
         match RuleSet::parse(&file, &context) {
             Ok(rules) => Some(RulesConfig::Loaded(rules)),
             Err(errors) => {
-                for error in errors.0 {
-                    fail("DELIBIRD_RULES", format!("{text}: {error}"));
+                for source in errors.0 {
+                    fail("DELIBIRD_RULES", ConfigProblem::Rules { file: text.to_owned(), source: Box::new(source) });
                 }
                 None
             }
@@ -86,7 +87,12 @@ pub(super) fn rules(
     })
 }
 
-/// `DELIBIRD_WEBHOOK_SECRET`: an SSM parameter or a Secrets Manager secret.
-fn secret_source(text: &str) -> Option<Kept> {
-    Kept::parse(text, &chat::ENDPOINT, false).ok().filter(Kept::is_aws)
+/// `DELIBIRD_WEBHOOK_SECRET`: an SSM parameter or a Secrets Manager secret; else what is wrong
+/// with the text as a place a URL is kept, when it is not simply another kind of place.
+fn secret_source(text: &str) -> Result<Kept, Option<KeptError>> {
+    match Kept::parse(text, &chat::ENDPOINT, false) {
+        Ok(kept) if kept.is_aws() => Ok(kept),
+        Ok(_) => Err(None),
+        Err(error) => Err(Some(error)),
+    }
 }

@@ -1,6 +1,7 @@
 use std::collections::HashMap;
 
 use super::*;
+use crate::kept::{KeptError, WebhookUrlError};
 
 fn config(vars: &[(&str, &str)], webhook: Webhook) -> Result<Config, ConfigErrors> {
     let vars: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
@@ -75,7 +76,7 @@ fn reads_the_organizations_lookup() {
     )
     .unwrap();
     let lookup = loaded.organizations.unwrap();
-    assert_eq!(lookup.role_arn.as_deref(), Some("arn:aws:iam::111122223333:role/delibird-accounts"));
+    assert_eq!(lookup.role_arns, ["arn:aws:iam::111122223333:role/delibird-accounts"]);
     assert_eq!(lookup.settings.tag_keys, ["Owner", "Team"]);
     assert_eq!(lookup.settings.ttl, Duration::from_secs(600));
     let bad = [("DELIBIRD_ACCOUNT_LOOKUP", "ldap"), ("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN", "delibird")];
@@ -173,4 +174,125 @@ fn an_unreadable_aliases_file_keeps_the_io_error_as_its_source() {
     assert!(std::error::Error::source(&errors.0[0].kind).is_some());
     let errors = config(&[("DELIBIRD_ACCOUNT_ALIASES", "[1]")], Webhook::Optional).unwrap_err();
     assert!(matches!(&errors.0[0].kind, ConfigProblem::Aliases { file: None, .. }), "{errors}");
+}
+
+#[test]
+fn the_webhook_sources_problems_are_typed_and_keep_their_causes() {
+    let both = config(
+        &[
+            ("DELIBIRD_WEBHOOK_URL", "https://chat.googleapis.com/v1/spaces/A/messages?key=k&token=t"),
+            ("DELIBIRD_WEBHOOK_SECRET", "ssm:/delibird/webhook"),
+        ],
+        Webhook::Required,
+    )
+    .unwrap_err();
+    assert_eq!(both.0[0].kind, ConfigProblem::BothWebhooks);
+    assert_eq!(
+        both.to_string(),
+        "invalid configuration: DELIBIRD_WEBHOOK_URL: set only one of DELIBIRD_WEBHOOK_URL and DELIBIRD_WEBHOOK_SECRET"
+    );
+
+    let keyless =
+        config(&[("DELIBIRD_WEBHOOK_URL", "https://chat.googleapis.com/v1/spaces/X/messages")], Webhook::Required)
+            .unwrap_err();
+    assert!(
+        matches!(&keyless.0[0].kind, ConfigProblem::Webhook(WebhookUrlError::MissingParameters { missing, .. })
+            if missing == &["key", "token"]),
+        "{keyless}"
+    );
+    assert_eq!(
+        keyless.to_string(),
+        "invalid configuration: DELIBIRD_WEBHOOK_URL: the webhook URL has no key and token: a Google Chat webhook \
+         URL looks like https://chat.googleapis.com/v1/spaces/SPACE/messages?key=KEY&token=TOKEN"
+    );
+
+    let nameless = config(&[("DELIBIRD_WEBHOOK_SECRET", "ssm:nope")], Webhook::Required).unwrap_err();
+    assert_eq!(nameless.0[0].kind, ConfigProblem::NotASecretSource { source: Some(KeptError::SsmName) });
+    let cause = std::error::Error::source(&nameless.0[0].kind).map(ToString::to_string);
+    assert_eq!(cause.as_deref(), Some("ssm: takes a parameter name: ssm:/parameter/name"));
+    let env = config(&[("DELIBIRD_WEBHOOK_SECRET", "env:HOOK")], Webhook::Required).unwrap_err();
+    assert_eq!(env.0[0].kind, ConfigProblem::NotASecretSource { source: None });
+    assert_eq!(
+        env.to_string(),
+        "invalid configuration: DELIBIRD_WEBHOOK_SECRET: expected ssm:/parameter/name or a Secrets Manager secret ARN"
+    );
+
+    let none = config(&[], Webhook::Required).unwrap_err();
+    assert_eq!(none.0[0].kind, ConfigProblem::NoWebhook);
+    assert_eq!(
+        none.to_string(),
+        "invalid configuration: DELIBIRD_WEBHOOK_URL: required (or DELIBIRD_WEBHOOK_SECRET, or DELIBIRD_RULES)"
+    );
+}
+
+#[test]
+fn the_rules_sources_problems_are_typed_one_per_rules_error() {
+    let missing = config(&[("DELIBIRD_RULES", "/no/such/rules.toml")], Webhook::Required).unwrap_err();
+    let ConfigProblem::Unreadable { path, source } = &missing.0[0].kind else { panic!("{missing}") };
+    assert_eq!((path.as_str(), source.0.kind()), ("/no/such/rules.toml", std::io::ErrorKind::NotFound));
+    assert!(
+        missing.to_string().starts_with("invalid configuration: DELIBIRD_RULES: cannot read /no/such/rules.toml: ")
+    );
+
+    let not_a_source = config(&[("DELIBIRD_RULES", "ssm:rules")], Webhook::Required).unwrap_err();
+    assert_eq!(not_a_source.0[0].kind, ConfigProblem::NotARulesSource);
+
+    let path =
+        rules_file("typed", "drop_unmatched = true\n[[rule]]\nname = \"a\"\nwhere = \"region =\"\nwebhooks = []\n");
+    let bad = config(&[("DELIBIRD_RULES", &path)], Webhook::Required).unwrap_err();
+    let ConfigProblem::Rules { file, source } = &bad.0[0].kind else { panic!("{bad}") };
+    assert_eq!((file.as_str(), source.rule.as_deref(), source.line), (path.as_str(), Some("a"), Some(4)));
+    assert_eq!(bad.0[0].to_string(), format!("DELIBIRD_RULES: {path}: {source}"));
+    assert!(std::error::Error::source(&bad.0[0].kind).is_some(), "the rules error is the source");
+}
+
+#[test]
+fn reads_one_lookup_role_per_organization_in_every_partition() {
+    let roles = "arn:aws:iam::111122223333:role/delibird-accounts, arn:aws:iam::444455556666:role/org/lookup,\
+                 arn:aws-us-gov:iam::123456789012:role/lookup,arn:aws-cn:iam::210987654321:role/lookup,\
+                 arn:aws-iso:iam::999988887777:role/lookup";
+    let loaded = config(
+        &[("DELIBIRD_ACCOUNT_LOOKUP", "organizations"), ("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN", roles)],
+        Webhook::Optional,
+    )
+    .unwrap();
+    assert_eq!(
+        loaded.organizations.unwrap().role_arns,
+        [
+            "arn:aws:iam::111122223333:role/delibird-accounts",
+            "arn:aws:iam::444455556666:role/org/lookup",
+            "arn:aws-us-gov:iam::123456789012:role/lookup",
+            "arn:aws-cn:iam::210987654321:role/lookup",
+            "arn:aws-iso:iam::999988887777:role/lookup",
+        ]
+    );
+    let none = config(&[("DELIBIRD_ACCOUNT_LOOKUP", "organizations")], Webhook::Optional).unwrap();
+    assert!(none.organizations.unwrap().role_arns.is_empty(), "the function's own credentials");
+}
+
+#[test]
+fn each_lookup_role_that_is_no_role_arn_or_repeats_one_is_a_problem_of_its_own() {
+    let roles = "arn:aws:iam::111122223333:role/a,arn:aws:iam::111122223333:user/b,\
+                 arn:azure:iam::111122223333:role/c,arn:aws:iam::1111:role/d,arn:aws:iam::111122223333:role/a";
+    let errors = config(&[("DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN", roles)], Webhook::Optional).unwrap_err();
+    let kinds: Vec<&ConfigProblem> = errors.0.iter().map(|e| &e.kind).collect();
+    assert_eq!(
+        kinds,
+        [
+            &ConfigProblem::NotARoleArn { item: 2, found: "arn:aws:iam::1111222".into() },
+            &ConfigProblem::NotARoleArn { item: 3, found: "arn:azure:iam::11112".into() },
+            &ConfigProblem::NotARoleArn { item: 4, found: "arn:aws:iam::1111:ro".into() },
+            &ConfigProblem::RepeatedRole { item: 5, first: 1 },
+        ]
+    );
+    assert_eq!(
+        errors.0[0].to_string(),
+        "DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN: expected IAM role ARNs, one per organization, comma-separated \
+         (arn:aws:iam::ACCOUNT:role/NAME; arn:aws-us-gov:… and arn:aws-cn:… in GovCloud and China): item 2 is \
+         \"arn:aws:iam::1111222\""
+    );
+    assert_eq!(
+        errors.0[3].to_string(),
+        "DELIBIRD_ACCOUNT_LOOKUP_ROLE_ARN: item 5 repeats item 1: give each organization's role once"
+    );
 }

@@ -6,6 +6,8 @@ mod envelope;
 mod handler;
 mod nothing_twice;
 mod organizations;
+mod organizations_several;
+mod partitions;
 mod properties;
 mod render;
 mod routing;

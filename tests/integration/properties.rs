@@ -98,6 +98,8 @@ const HOSTILE: &[&str] = &[
 /// Account ids the generated events use, so that aliases match some of them.
 const ACCOUNTS: &[&str] = &["111122223333", "444455556666", "123456789012", "000000000000"];
 const REGIONS: &[&str] = &["us-east-1", "us-west-2", "ap-southeast-2", "af-south-1", "global"];
+/// The partitions delibird links into (`src/partition.rs`).
+const PARTITIONS: &[&str] = &["aws", "aws-us-gov", "aws-cn"];
 const SERVICES: &[&str] = &["EC2", "RDS", "LAMBDA", "ABUSE", "RISK", "MULTIPLE_SERVICES"];
 const DETAIL_TYPES: &[&str] = &["AWS Health Event", "AWS Health Abuse Event"];
 const CATEGORIES: &[&str] = &["issue", "accountNotification", "scheduledChange", "investigation", "plannedChange"];
@@ -164,11 +166,14 @@ fn time_text() -> BoxedStrategy<String> {
     prop_oneof![3 => health, 1 => iso, 1 => Just(String::new()), 1 => text()].boxed()
 }
 
-/// A real-looking ARN, any text, or any text after `arn:` (which gets a link button).
+/// A real-looking ARN, any text, or any text after `arn:` (which gets a link button when it names
+/// a partition delibird knows).
 fn arn_text() -> BoxedStrategy<String> {
     let real = (select(REGIONS), select(SERVICES), "[A-Z0-9_]{1,30}", "[A-Za-z0-9_]{1,20}")
         .prop_map(|(region, service, code, id)| format!("arn:aws:health:{region}::event/{service}/{code}/{id}"));
-    prop_oneof![3 => real, 1 => text(), 1 => text().prop_map(|t| format!("arn:{t}"))].boxed()
+    // Any text in each partition's ARN, so that every dashboard's link is built from hostile text.
+    let partitioned = (select(PARTITIONS), text()).prop_map(|(p, t)| format!("arn:{p}:{t}"));
+    prop_oneof![3 => real, 1 => text(), 1 => text().prop_map(|t| format!("arn:{t}")), 1 => partitioned].boxed()
 }
 
 /// A `page`/`totalPages` as AWS sends it (a string), as a number, padded, or any text.
@@ -797,8 +802,9 @@ const PLAIN_FIELDS: &[&str] = &["title", "subtitle", "fallbackText"];
 const OWN_TAGS: &[&str] = &["<b>", "</b>", "<i>", "</i>", "<br>", "<code>", "</code>", "</font>"];
 /// The escapes `text::escape` writes.
 const ESCAPES: &[&str] = &["&amp;", "&lt;", "&gt;", "&quot;", "&#39;"];
-/// Where delibird's only link goes.
-const LINK_PREFIX: &str = "https://health.aws.amazon.com/";
+/// Where delibird's only link goes: the Health dashboard of the event's partition.
+const LINK_PREFIXES: &[&str] =
+    &["https://health.aws.amazon.com/", "https://console.amazonaws-us-gov.com/", "https://console.amazonaws.cn/"];
 
 /// The `<font color="#RRGGBB">` tags of delibird's severities.
 fn severity_fonts() -> Vec<String> {
@@ -863,7 +869,7 @@ fn accepted_and_escaped(message: &chat::wire::Message) -> Result<Value, TestCase
         } else if PLAIN_FIELDS.contains(&name) {
             prop_assert!(!text.chars().any(is_hidden), "{name} holds a hidden character: {text:?}");
         } else if name == "url" {
-            prop_assert!(text.starts_with(LINK_PREFIX), "a link leads elsewhere: {text:?}");
+            prop_assert!(LINK_PREFIXES.iter().any(|p| text.starts_with(p)), "a link leads elsewhere: {text:?}");
         }
     }
     Ok(body)

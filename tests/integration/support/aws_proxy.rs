@@ -18,6 +18,9 @@ struct Shared {
     client: reqwest::Client,
     calls: Arc<Mutex<BTreeMap<String, usize>>>,
     delay: Arc<Mutex<Duration>>,
+    /// Requests whose body holds one of these are refused as STS refuses an `AssumeRole` it does
+    /// not allow, without reaching moto.
+    refused: Arc<Mutex<Vec<String>>>,
     /// Held around each forwarded request when requests are serialized.
     one_at_a_time: Option<Arc<tokio::sync::Mutex<()>>>,
 }
@@ -50,6 +53,7 @@ impl AwsProxy {
             client: reqwest::Client::new(),
             calls: Arc::default(),
             delay: Arc::default(),
+            refused: Arc::default(),
             one_at_a_time,
         };
         let app = axum::Router::new().fallback(forward).with_state(shared.clone());
@@ -80,7 +84,18 @@ impl AwsProxy {
     pub fn set_delay(&self, delay: Duration) {
         *self.shared.delay.lock().unwrap() = delay;
     }
+
+    /// Refuses every request whose body holds `text` (a role's account id, say) with STS's
+    /// `AccessDenied`: a role that cannot be assumed. Counted all the same.
+    pub fn refuse(&self, text: &str) {
+        self.shared.refused.lock().unwrap().push(text.to_owned());
+    }
 }
+
+/// STS's answer to an `AssumeRole` the caller may not make.
+const ACCESS_DENIED: &str = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error>\
+    <Type>Sender</Type><Code>AccessDenied</Code><Message>not authorized to perform: sts:AssumeRole</Message>\
+    </Error><RequestId>refused-by-the-test-proxy</RequestId></ErrorResponse>";
 
 impl Drop for AwsProxy {
     fn drop(&mut self) {
@@ -103,6 +118,10 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
     let body: Bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
     let request = Request::from_parts(parts.clone(), axum::body::Body::empty());
     *shared.calls.lock().unwrap().entry(operation(&request, &body)).or_default() += 1;
+    let text = String::from_utf8_lossy(&body);
+    if shared.refused.lock().unwrap().iter().any(|refused| text.contains(refused.as_str())) {
+        return (StatusCode::FORBIDDEN, [("content-type", "text/xml")], ACCESS_DENIED).into_response();
+    }
     let delay = *shared.delay.lock().unwrap();
     tokio::time::sleep(delay).await;
     let _turn = match &shared.one_at_a_time {

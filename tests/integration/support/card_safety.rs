@@ -18,8 +18,13 @@ const OWN_TAGS: &[&str] = &["<b>", "</b>", "<i>", "</i>", "<br>", "<code>", "</c
 /// The entities `text::escape` writes; any other `&` means event text went through unescaped.
 const OWN_ENTITIES: &[&str] = &["&amp;", "&lt;", "&gt;", "&quot;", "&#39;"];
 
-/// The only link a card holds: the event in the AWS Health dashboard, its ARN form-urlencoded.
-const HEALTH_LINK: &str = "https://health.aws.amazon.com/health/home#/account/event-log?eventID=";
+/// The only link a card holds: the event in the AWS Health dashboard of its ARN's partition
+/// (`src/card/links.rs`), its ARN form-urlencoded.
+const HEALTH_LINKS: &[&str] = &[
+    "https://health.aws.amazon.com/health/home#/account/event-log?eventID=",
+    "https://console.amazonaws-us-gov.com/health/home#/account/event-log?eventID=",
+    "https://console.amazonaws.cn/health/home#/account/event-log?eventID=",
+];
 const HEALTH_LINK_END: &str = "&eventTab=details";
 
 /// Google Chat's limits (`src/card/limits.rs` names each one).
@@ -118,7 +123,8 @@ fn string_field(path: &str, key: &str, text: &str, problems: &mut Vec<String>, l
 
 /// Why `url` is not the Health dashboard link to an event, if it is not.
 fn foreign_link(url: &str) -> Option<String> {
-    let Some(encoded) = url.strip_prefix(HEALTH_LINK).and_then(|rest| rest.strip_suffix(HEALTH_LINK_END)) else {
+    let encoded = HEALTH_LINKS.iter().find_map(|link| url.strip_prefix(link));
+    let Some(encoded) = encoded.and_then(|rest| rest.strip_suffix(HEALTH_LINK_END)) else {
         return Some(format!("a link that is not delibird's Health button: {url:.200}"));
     };
     let form_urlencoded = |c: char| c.is_ascii_alphanumeric() || "%*-._+".contains(c);

@@ -11,7 +11,7 @@
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use delibird::accounts::{Organizations, StaticAliases};
+use delibird::accounts::{EveryOrganization, Organizations, StaticAliases};
 use delibird::card::CardSettings;
 use delibird::chat::{self, GoogleChat};
 use delibird::dedup::{Folding, MemoryStore, Store};
@@ -37,7 +37,7 @@ pub struct Stack {
     spaces: Spaces,
     retry: RetryPolicy,
     aliases: StaticAliases,
-    organizations: Option<Organizations>,
+    organizations: Option<EveryOrganization>,
     dedup: Option<Store>,
     folding: Folding,
     connect_timeout: Duration,
@@ -90,7 +90,7 @@ impl Stack {
 
     /// Account names from AWS Organizations.
     pub fn organizations(mut self, organizations: Organizations) -> Self {
-        self.organizations = Some(organizations);
+        self.organizations = Some(organizations.into());
         self
     }
 

@@ -15,7 +15,7 @@ use crate::support::{fixture, fixtures_dir};
 const TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:delibird-health";
 
 /// The binary, with none of the caller's `DELIBIRD_*` settings (nor `RUST_LOG`) leaking in.
-fn delibird() -> Command {
+pub(crate) fn delibird() -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_delibird"));
     for (name, _) in std::env::vars_os() {
         if name.to_string_lossy().starts_with("DELIBIRD_") {
@@ -27,14 +27,14 @@ fn delibird() -> Command {
 }
 
 #[derive(Debug)]
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
+pub(crate) struct Run {
+    pub(crate) code: i32,
+    pub(crate) stdout: String,
+    pub(crate) stderr: String,
 }
 
 impl Run {
-    fn lines(&self) -> Vec<&str> {
+    pub(crate) fn lines(&self) -> Vec<&str> {
         self.stdout.lines().collect()
     }
 
@@ -51,7 +51,7 @@ impl Run {
     }
 }
 
-fn run(command: &mut Command) -> Run {
+pub(crate) fn run(command: &mut Command) -> Run {
     run_with_stdin(command, None)
 }
 
@@ -73,24 +73,24 @@ fn run_with_stdin(command: &mut Command, stdin: Option<&[u8]>) -> Run {
 }
 
 /// A fresh, empty directory for one test.
-fn scratch(test: &str) -> PathBuf {
+pub(crate) fn scratch(test: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("delibird-cli").join(test);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
 }
 
-fn write(dir: &Path, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
+pub(crate) fn write(dir: &Path, name: &str, contents: impl AsRef<[u8]>) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, contents).unwrap();
     path
 }
 
-fn health_fixture_path(name: &str) -> PathBuf {
+pub(crate) fn health_fixture_path(name: &str) -> PathBuf {
     fixtures_dir().join("health-events").join(name)
 }
 
-fn title(body: &Value) -> &str {
+pub(crate) fn title(body: &Value) -> &str {
     body["cardsV2"][0]["card"]["header"]["title"].as_str().unwrap()
 }
 

@@ -132,3 +132,23 @@ fn query_reads_describe_events_output_and_compares_its_times_as_times() {
          {\"region\":\"us-east-1\",\"started\":\"2020-04-21T09:45:25Z\"}\n"
     );
 }
+
+#[test]
+fn preview_joins_the_aws_clis_event_details_and_affected_entities_given_as_two_files() {
+    let out_dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("delibird-inputs").join("preview-two-files");
+    let _ = std::fs::remove_dir_all(&out_dir);
+
+    let out = run(delibird()
+        .arg("preview")
+        .arg("--out")
+        .arg(&out_dir)
+        .arg(health_api("awscli-describe-event-details-ec2-operational-issue.json"))
+        .arg(health_api("derived-describe-affected-entities-ec2-operational-issue.json")));
+
+    assert_eq!(out.code, 0, "{}", out.stderr);
+    assert_eq!(out.stdout, format!("{} (1 message)\n", out_dir.join("preview.html").display()));
+    let page = std::fs::read_to_string(out_dir.join("preview.html")).unwrap();
+    for shown in ["EC2 operational issue", "i-0abc1111example1", "payments-api-1"] {
+        assert!(page.contains(shown), "{shown} missing from the page");
+    }
+}

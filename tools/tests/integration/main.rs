@@ -6,5 +6,7 @@ mod cli;
 mod inputs;
 mod preview;
 mod query;
+mod route;
 mod secret_hygiene;
+mod send;
 mod support;

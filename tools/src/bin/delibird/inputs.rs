@@ -22,6 +22,12 @@ pub fn read_all(files: &[PathBuf]) -> Vec<Input> {
     join_entities(paths(files).iter().map(|path| read(path)).collect())
 }
 
+/// Inputs already read (name and bytes, as [`read`] gives them), parsed into records as
+/// [`read_all`] parses them: the AWS CLI's affected entities joined to their events across inputs.
+pub fn parse_all(inputs: Vec<(String, Result<Vec<u8>, String>)>) -> Vec<Input> {
+    join_entities(inputs)
+}
+
 /// One input as read: JSON, or bytes that are not (or an error reading them).
 enum Loaded {
     Json(String, Value),

@@ -16,6 +16,7 @@ mod emulator;
 mod inputs;
 mod preview;
 mod query;
+mod route;
 mod send;
 
 use std::path::PathBuf;
@@ -38,13 +39,20 @@ enum Command {
         /// Files holding events in any envelope delibird accepts; `-` or nothing reads stdin.
         files: Vec<PathBuf>,
     },
-    /// Render and post each event to a Google Chat webhook, one outcome line per event.
+    /// Render and post each event as the Lambda would: to a Google Chat webhook, or where the
+    /// routing rules send it; one outcome line per event and space. Configuration as for the
+    /// Lambda (DELIBIRD_WEBHOOK_SECRET, DELIBIRD_DEDUP_TABLE, …).
     Send {
         /// Files holding events in any envelope delibird accepts; `-` or nothing reads stdin.
         files: Vec<PathBuf>,
-        /// The webhook URL (a secret: prefer the environment variable).
+        /// The webhook URL (a secret: prefer the environment variable); with --rules, the webhook
+        /// named `default`.
         #[arg(long, env = "DELIBIRD_WEBHOOK_URL", hide_env_values = true)]
-        webhook_url: String,
+        webhook_url: Option<String>,
+        /// Routing rules: a file, or ssm:/parameter/name; their `env:` webhooks are read from this
+        /// process's environment.
+        #[arg(long, env = "DELIBIRD_RULES")]
+        rules: Option<String>,
     },
     /// Replay the messages of a dead-letter queue through the pipeline (with deduplication), deleting
     /// each one whose cards were all posted or recognised as duplicates. Configuration as for the
@@ -83,7 +91,8 @@ enum Command {
         json: bool,
     },
     /// Show which rules each event matches and where it would go, posting nothing: a dry run of
-    /// the routing rules.
+    /// the routing rules. First checks that every webhook they name can be had here (env:
+    /// variables set, SSM parameters and secrets readable), as the Lambda must at start.
     Route {
         /// The rules file, or ssm:/parameter/name.
         #[arg(long, env = "DELIBIRD_RULES")]
@@ -93,6 +102,9 @@ enum Command {
         /// One JSON object per event instead of a line of text.
         #[arg(long)]
         json: bool,
+        /// Only the matching: do not check that the webhooks can be had here.
+        #[arg(long)]
+        no_webhook_check: bool,
     },
     /// Run the local Google Chat webhook emulator until stopped (Ctrl-C), to try `send` or a
     /// `bootstrap` against: prints a webhook URL for space LOCAL (any space name works); `GET
@@ -134,11 +146,16 @@ async fn main() -> ExitCode {
     let cli = Cli::parse();
     let status = match cli.command {
         Command::Render { files } => send::render(&files).await,
-        Command::Send { files, webhook_url } => send::send(&files, &webhook_url).await,
+        Command::Send { files, webhook_url, rules } => {
+            send::send(&files, webhook_url.as_deref(), rules.as_deref()).await
+        }
         Command::Redrive { queue_url, max_messages } => send::redrive(&queue_url, max_messages).await,
         Command::Preview { files, out, now } => preview::run(&files, &out, now).await,
         Command::Query { sql, files, json } => query::query(&sql, &files, json).await,
-        Command::Route { rules, files, json } => query::route(&rules, &files, json).await,
+        Command::Route { rules, files, json, no_webhook_check } => {
+            let check = if no_webhook_check { route::WebhookCheck::Skip } else { route::WebhookCheck::Resolve };
+            route::route(&rules, &files, json, check).await
+        }
         Command::ChatEmulator { port, min_interval_ms } => emulator::run(port, min_interval_ms).await,
         Command::Demo { out } => demo::run(&out).await,
     };

@@ -1,7 +1,8 @@
 //! `delibird preview`: a static HTML page showing cards as Google Chat shows them.
 //!
-//! Inputs are Health events in any envelope delibird accepts (rendered exactly as `render` does)
-//! or webhook bodies (one JSON body, a JSON array of them, or JSON Lines as `render` prints and
+//! Inputs are Health events in any envelope delibird accepts (rendered exactly as `render` does,
+//! the AWS CLI's `describe-affected-entities` output joined to its events in other inputs) or
+//! webhook bodies (one JSON body, a JSON array of them, or JSON Lines as `render` prints and
 //! the demo writes to `messages.jsonl`); each input is told apart by its content.
 
 use std::path::{Path, PathBuf};
@@ -36,15 +37,31 @@ pub async fn run(files: &[PathBuf], out: &Path, now: Option<DateTime<Utc>>) -> S
 
     let mut status = Status::Ok;
     let mut bodies: Vec<(String, Value)> = Vec::new();
+    // Webhook bodies are drawn as they are; the rest are events, parsed together so that the AWS
+    // CLI's affected entities (`details.json entities.json`) join their events as `render` joins
+    // them. Both in the order given.
+    // Each input in order: its name and webhook bodies, or `None` for the next input of events.
+    let mut order: Vec<Option<Bodies>> = Vec::new();
+    let mut events = Vec::new();
     for path in inputs::paths(files) {
         let (name, bytes) = inputs::read(&path);
-        if let Ok(bytes) = &bytes
-            && let Some(found) = webhook_bodies(bytes)
-        {
-            bodies.extend(found.into_iter().map(|(at, body)| (format!("{name}{at}"), body)));
-            continue;
+        match bytes.as_deref().ok().and_then(webhook_bodies) {
+            Some(found) => order.push(Some((name, found))),
+            None => {
+                events.push((name, bytes));
+                order.push(None);
+            }
         }
-        let input: Input = inputs::parse((name, bytes));
+    }
+    let mut parsed = inputs::parse_all(events).into_iter();
+    for bodies_or_events in order {
+        let input: Input = match bodies_or_events {
+            Some((name, found)) => {
+                bodies.extend(found.into_iter().map(|(at, body)| (format!("{name}{at}"), body)));
+                continue;
+            }
+            None => parsed.next().expect("one parsed input per input of events"),
+        };
         let Some(records) = usable(&input, &mut status) else { continue };
         for record in records {
             let Some(message) = card_of(&input.name, record, &directory, &config.card, &mut status).await else {
@@ -70,6 +87,9 @@ pub async fn run(files: &[PathBuf], out: &Path, now: Option<DateTime<Utc>>) -> S
         }
     }
 }
+
+/// An input of webhook bodies: its name, and each body with where it was in it.
+type Bodies = (String, Vec<(String, Value)>);
 
 /// Writes the page for `bodies` into `out` and returns its path.
 pub fn write(out: &Path, bodies: &[(String, Value)]) -> std::io::Result<PathBuf> {

@@ -1,17 +1,18 @@
-//! `delibird query` (SQL over event files) and `delibird route` (the routing rules' dry run). Both
-//! read events in any envelope, look at each through the same JSON view the Lambda routes on
+//! `delibird query` (SQL over event files), and the events' view it shares with `delibird route`
+//! (the routing rules' dry run, in `route`). Both read events in any envelope, look at each
+//! through the same JSON view the Lambda routes on
 //! (`delibird::rules::view`: account names from `DELIBIRD_ACCOUNT_ALIASES` and, when configured,
 //! AWS Organizations; severity as on the card), and post nothing.
 
 use std::io::Write;
 use std::path::PathBuf;
 
-use delibird::accounts::{EnrichedEvent, Layered, Organizations, enrich};
+use delibird::accounts::{EnrichedEvent, Layered, enrich};
 use delibird::config::{Config, Webhook};
 use delibird::health::{self, Checked};
-use delibird::rules::{Context, RuleSet, view};
+use delibird::rules::view;
 use delibird_tools::query::Query;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use crate::Status;
 use crate::inputs::read_all;
@@ -20,10 +21,13 @@ use crate::inputs::read_all;
 const MAX_CELL_CHARS: usize = 80;
 
 /// One event's view, and where it came from.
-struct Viewed {
-    input: String,
-    location: String,
-    view: Value,
+pub struct Viewed {
+    /// The input's name.
+    pub input: String,
+    /// The record's place in it.
+    pub location: String,
+    /// What the rules read.
+    pub view: Value,
 }
 
 /// Runs `sql` over the events in `files`: a table, or one JSON object per row.
@@ -65,72 +69,10 @@ pub async fn query(sql: &str, files: &[PathBuf], json: bool) -> Status {
     if written.is_err() { status.max(Status::Unusable) } else { status }
 }
 
-/// Shows the rules each event matches and the webhooks it would go to.
-pub async fn route(rules: &str, files: &[PathBuf], json: bool) -> Status {
-    let config = match Config::from_env(Webhook::Ignored) {
-        Ok(config) => config,
-        Err(error) => return usage(&error.to_string()),
-    };
-    let text = match rules.trim().strip_prefix("ssm:") {
-        Some(name) => {
-            let sdk = delibird::deps::aws_sdk(None).await;
-            delibird::secret::ssm_text(name, &sdk).await.map_err(|error| delibird::logging::chain(&error))
-        }
-        None => std::fs::read_to_string(rules).map_err(|error| format!("cannot read: {error}")),
-    };
-    let text = match text {
-        Ok(text) => text,
-        Err(error) => return usage(&format!("{rules}: {error}")),
-    };
-    let default_webhook = ["DELIBIRD_WEBHOOK_URL", "DELIBIRD_WEBHOOK_SECRET"]
-        .iter()
-        .any(|name| std::env::var(name).is_ok_and(|value| !value.trim().is_empty()));
-    let tags = config.organizations.as_ref().map_or(&[][..], |lookup| &lookup.settings.tag_keys[..]);
-    let rule_set = match RuleSet::parse(&text, &Context { default_webhook, account_tags: Some(tags) }) {
-        Ok(rule_set) => rule_set,
-        Err(errors) => {
-            for error in errors.0 {
-                eprintln!("delibird: {rules}: {error}");
-            }
-            return Status::Unusable;
-        }
-    };
-    let mut status = Status::Ok;
-    let viewed = views(files, &config, &mut status).await;
-    for Viewed { input, location, view } in &viewed {
-        let matched = rule_set.route(view);
-        let title = view["delibird"]["title"].as_str().unwrap_or_default();
-        let line = if json {
-            json!({"input": input, "location": location, "title": title, "rules": matched.rules,
-                   "webhooks": matched.webhooks, "unmatched": matched.unmatched})
-            .to_string()
-        } else {
-            let kind = match (matched.webhooks.is_empty(), matched.unmatched) {
-                (true, _) => "dropped",
-                (false, true) => "unmatched",
-                (false, false) => "routed",
-            };
-            format!(
-                "{kind}\t{input}\t{location}\t{title}\trules={}\twebhooks={}",
-                matched.rules.join(","),
-                matched.webhooks.join(",")
-            )
-        };
-        println!("{line}");
-    }
-    status
-}
-
 /// Every event of every input as the rules see it. Inputs and records that hold no event are
 /// reported on stderr and make the status 2.
-async fn views(files: &[PathBuf], config: &Config, status: &mut Status) -> Vec<Viewed> {
-    let organizations = match &config.organizations {
-        Some(lookup) => {
-            let sdk = delibird::deps::aws_sdk(None).await;
-            Some(Organizations::new(&sdk, lookup.role_arn.as_deref(), lookup.settings.clone()).await)
-        }
-        None => None,
-    };
+pub async fn views(files: &[PathBuf], config: &Config, status: &mut Status) -> Vec<Viewed> {
+    let organizations = crate::send::organizations(config).await;
     let directory = Layered { first: &config.aliases, then: organizations.as_ref() };
     let mut viewed = Vec::new();
     for input in read_all(files) {
@@ -224,7 +166,8 @@ fn cell(value: &Value) -> (String, bool) {
     }
 }
 
-fn usage(message: &str) -> Status {
+/// The message on stderr, and the exit code of unusable input.
+pub fn usage(message: &str) -> Status {
     eprintln!("delibird: {message}");
     Status::Unusable
 }

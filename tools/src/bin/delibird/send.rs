@@ -1,9 +1,14 @@
 //! `delibird render`, `delibird send` and `delibird redrive`.
+//!
+//! `send` takes the Lambda's path: its configuration is the Lambda's (with `--webhook-url` as
+//! `DELIBIRD_WEBHOOK_URL` and `--rules` as `DELIBIRD_RULES`), its dependencies are built by
+//! [`Deps::start`] (so `env:` webhooks come from this process's environment), and its records run
+//! through the handler's [`run`].
 
 use std::io::Write;
 use std::path::PathBuf;
 
-use delibird::accounts::{AccountDirectory, Layered, Organizations, enrich};
+use delibird::accounts::{AccountDirectory, EveryOrganization, Layered, enrich};
 use delibird::card::{CardSettings, event_title};
 use delibird::chat::{self, wire::Message};
 use delibird::config::{Config, Webhook};
@@ -11,7 +16,6 @@ use delibird::deps::Deps;
 use delibird::envelope::Record;
 use delibird::handler::{Invocation, Outcome, Posting, run};
 use delibird::health::{self, Checked, ValidationErrors};
-use delibird::kept::Kept;
 use lambda_runtime::Context;
 
 use crate::Status;
@@ -43,11 +47,11 @@ pub async fn render(files: &[PathBuf]) -> Status {
     status
 }
 
-/// The AWS Organizations directory, when configuration asks for one.
-pub async fn organizations(config: &Config) -> Option<Organizations> {
+/// The AWS Organizations directory (every organization's), when configuration asks for one.
+pub async fn organizations(config: &Config) -> Option<EveryOrganization> {
     let lookup = config.organizations.as_ref()?;
     let sdk = delibird::deps::aws_sdk(None).await;
-    Some(Organizations::new(&sdk, lookup.role_arn.as_deref(), lookup.settings.clone()).await)
+    Some(EveryOrganization::new(&sdk, &lookup.role_arns, &lookup.settings).await)
 }
 
 /// The card of one record, as `render` makes it: every validation error goes to stderr and raises
@@ -76,17 +80,24 @@ pub async fn card_of(
     Some(chat::message(&enriched, problems.as_ref(), card))
 }
 
-/// Renders and posts every event, one outcome line each on stdout.
-pub async fn send(files: &[PathBuf], webhook_url: &str) -> Status {
-    let mut config = match Config::from_env(Webhook::Optional) {
+/// What `send` says when it has nowhere to post, before reading anything or making a request.
+pub const NO_WEBHOOK: &str = "send: nowhere to post: give --webhook-url URL (or set DELIBIRD_WEBHOOK_URL, or \
+                              DELIBIRD_WEBHOOK_SECRET), or routing rules naming the webhooks with --rules FILE \
+                              (or DELIBIRD_RULES)";
+
+/// Renders and posts every event where the Lambda would: to `webhook_url`, or where the routing
+/// `rules` (a file, or `ssm:/name`) send it; one outcome line per record and space on stdout.
+pub async fn send(files: &[PathBuf], webhook_url: Option<&str>, rules: Option<&str>) -> Status {
+    let (webhook_url, rules) = (given(webhook_url), given(rules));
+    let secret = std::env::var("DELIBIRD_WEBHOOK_SECRET").is_ok_and(|value| !value.trim().is_empty());
+    if webhook_url.is_none() && rules.is_none() && !secret {
+        return usage(NO_WEBHOOK);
+    }
+    let flags = [("DELIBIRD_WEBHOOK_URL", webhook_url), ("DELIBIRD_RULES", rules)];
+    let config = match Config::from_env_with(&flags, Webhook::Required) {
         Ok(config) => config,
         Err(error) => return usage(&error.to_string()),
     };
-    let webhook = match chat::webhook(webhook_url, config.allow_loopback) {
-        Ok(webhook) => webhook,
-        Err(error) => return usage(&format!("--webhook-url: {error}")),
-    };
-    config.webhook = Some(Kept::Url(webhook));
     let deps = match Deps::start(config, &|name| std::env::var(name).ok()).await {
         Ok(deps) => deps,
         Err(error) => return usage(&delibird::logging::chain(&error)),
@@ -107,8 +118,8 @@ pub async fn send(files: &[PathBuf], webhook_url: &str) -> Status {
                         status = status.max(Status::Invalid);
                     }
                     for sent in sent {
-                        // The space, when the record went to several.
-                        let space = if outcome.postings().len() > 1 {
+                        // The space, when rules route or the record went to several.
+                        let space = if deps.spaces.rules().is_some() || outcome.postings().len() > 1 {
                             format!("\tspace={}", sent.space)
                         } else {
                             String::new()
@@ -145,6 +156,11 @@ pub async fn send(files: &[PathBuf], webhook_url: &str) -> Status {
         }
     }
     status
+}
+
+/// A flag's value, `None` when blank (as a blank variable is unset).
+fn given(value: Option<&str>) -> Option<&str> {
+    value.filter(|value| !value.trim().is_empty())
 }
 
 /// The input's records, or `None` after reporting why it is unusable.
