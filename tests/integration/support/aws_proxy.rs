@@ -1,6 +1,7 @@
 //! A counting, optionally slow HTTP proxy in front of moto: the AWS SDK is pointed at it with the
-//! standard endpoint setting, so a test can count the API calls delibird really makes and make
-//! the API slow.
+//! standard endpoint setting, so a test can count the API calls delibird really makes, make the
+//! API slow, and inject faults into chosen calls ([`super::aws_faults`]: hang, delay, fail with a
+//! DynamoDB error, throttle).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -12,6 +13,8 @@ use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
+use super::aws_faults::{Action, Fault, Rule};
+
 #[derive(Clone)]
 struct Shared {
     upstream: String,
@@ -20,6 +23,10 @@ struct Shared {
     delay: Arc<Mutex<Duration>>,
     /// Held around each forwarded request when requests are serialized.
     one_at_a_time: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// Faults to inject, the first matching rule winning.
+    faults: Arc<Mutex<Vec<(Rule, Fault)>>>,
+    /// Requests a fault was applied to, per operation.
+    faulted: Arc<Mutex<BTreeMap<String, usize>>>,
 }
 
 /// A running proxy on 127.0.0.1.
@@ -51,6 +58,8 @@ impl AwsProxy {
             calls: Arc::default(),
             delay: Arc::default(),
             one_at_a_time,
+            faults: Arc::default(),
+            faulted: Arc::default(),
         };
         let app = axum::Router::new().fallback(forward).with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -66,7 +75,7 @@ impl AwsProxy {
         self.shared.calls.lock().unwrap().clone()
     }
 
-    /// Calls to operations whose name starts with any of `prefixes`, or all calls.
+    /// Calls to `operation` so far.
     pub fn count(&self, operation: &str) -> usize {
         self.calls().get(operation).copied().unwrap_or(0)
     }
@@ -79,6 +88,21 @@ impl AwsProxy {
     /// Makes every answer wait `delay` first.
     pub fn set_delay(&self, delay: Duration) {
         *self.shared.delay.lock().unwrap() = delay;
+    }
+
+    /// Applies `fault` to the requests `rule` matches, from now on (before any rule injected later).
+    pub fn inject(&self, rule: Rule, fault: Fault) {
+        self.shared.faults.lock().unwrap().push((rule, fault));
+    }
+
+    /// Stops injecting faults.
+    pub fn clear_faults(&self) {
+        self.shared.faults.lock().unwrap().clear();
+    }
+
+    /// Requests for `operation` a fault was applied to so far.
+    pub fn faulted(&self, operation: &str) -> usize {
+        self.shared.faulted.lock().unwrap().get(operation).copied().unwrap_or(0)
     }
 }
 
@@ -102,8 +126,21 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let body: Bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
     let request = Request::from_parts(parts.clone(), axum::body::Body::empty());
-    *shared.calls.lock().unwrap().entry(operation(&request, &body)).or_default() += 1;
-    let delay = *shared.delay.lock().unwrap();
+    let operation = operation(&request, &body);
+    *shared.calls.lock().unwrap().entry(operation.clone()).or_default() += 1;
+    let fault =
+        shared.faults.lock().unwrap().iter().find(|(rule, _)| rule.matches(&operation, &body)).map(|(_, f)| f.clone());
+    let mut delay = *shared.delay.lock().unwrap();
+    if let Some(fault) = fault {
+        *shared.faulted.lock().unwrap().entry(operation).or_default() += 1;
+        match fault.action() {
+            Action::Forward(wait) => delay += wait,
+            Action::Answer(wait, answer) => {
+                tokio::time::sleep(wait).await;
+                return answer;
+            }
+        }
+    }
     tokio::time::sleep(delay).await;
     let _turn = match &shared.one_at_a_time {
         Some(lock) => Some(lock.lock().await),
