@@ -205,11 +205,20 @@ impl DedupStore for DynamoStore {
         }
     }
 
-    async fn slot(&self, pace: &str, interval: Duration, now: SystemTime) -> Result<SystemTime, StoreError> {
+    async fn slot(
+        &self,
+        pace: &str,
+        interval: Duration,
+        now: SystemTime,
+        until: SystemTime,
+    ) -> Result<Option<SystemTime>, StoreError> {
         let id = AttributeValue::S(format!("pace#{pace}"));
         let step = u64::try_from(interval.as_millis()).unwrap_or(u64::MAX);
         let mut guess = millis(now);
         for _ in 0..SLOT_ATTEMPTS {
+            if guess >= millis(until) {
+                return Ok(None);
+            }
             let taken = self
                 .client
                 .update_item()
@@ -224,7 +233,7 @@ impl DedupStore for DynamoStore {
                 .send()
                 .await;
             match taken.map_err(SdkError::into_service_error) {
-                Ok(_) => return Ok(UNIX_EPOCH + Duration::from_millis(guess)),
+                Ok(_) => return Ok(Some(UNIX_EPOCH + Duration::from_millis(guess))),
                 Err(error) if error.is_conditional_check_failed_exception() => {}
                 Err(error) => return Err(failed("UpdateItem", error)),
             }

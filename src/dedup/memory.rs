@@ -79,10 +79,36 @@ impl DedupStore for MemoryStore {
         Ok(())
     }
 
-    async fn slot(&self, pace: &str, interval: Duration, now: SystemTime) -> Result<SystemTime, StoreError> {
+    async fn slot(
+        &self,
+        pace: &str,
+        interval: Duration,
+        now: SystemTime,
+        until: SystemTime,
+    ) -> Result<Option<SystemTime>, StoreError> {
         let mut slots = self.slots.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let next = slots.get(pace).copied().map_or(now, |next| next.max(now));
+        if next >= until {
+            return Ok(None);
+        }
         slots.insert(pace.to_owned(), next + interval);
-        Ok(next)
+        Ok(Some(next))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Regression: a slot refused as too late was taken all the same, so a big batch pushed the
+    /// space's next slot hours ahead and every later post failed with "no send slot before the
+    /// deadline".
+    #[tokio::test]
+    async fn a_slot_at_or_after_until_is_refused_without_being_taken() {
+        let store = MemoryStore::new();
+        let (now, second) = (SystemTime::UNIX_EPOCH + Duration::from_secs(1_000), Duration::from_secs(1));
+        assert_eq!(store.slot("p", second, now, now + second).await.unwrap(), Some(now));
+        assert_eq!(store.slot("p", second, now, now + second).await.unwrap(), None);
+        assert_eq!(store.slot("p", second, now, now + 2 * second).await.unwrap(), Some(now + second));
     }
 }

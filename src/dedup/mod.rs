@@ -112,13 +112,15 @@ pub trait DedupStore: Send + Sync {
     fn release(&self, thread: &ThreadId, holder: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// The next send slot of the space `pace` (at least `interval` after the last one handed out,
-    /// to any container), from `now`.
+    /// to any container), from `now`; `None`, taking nothing, when it would be at or after
+    /// `until` (a slot taken and not used would push every container's next slot later).
     fn slot(
         &self,
         pace: &str,
         interval: Duration,
         now: SystemTime,
-    ) -> impl Future<Output = Result<SystemTime, StoreError>> + Send;
+        until: SystemTime,
+    ) -> impl Future<Output = Result<Option<SystemTime>, StoreError>> + Send;
 }
 
 /// The store delibird runs with: a DynamoDB table when configured, else memory.
@@ -178,10 +180,16 @@ impl DedupStore for Store {
         }
     }
 
-    async fn slot(&self, pace: &str, interval: Duration, now: SystemTime) -> Result<SystemTime, StoreError> {
+    async fn slot(
+        &self,
+        pace: &str,
+        interval: Duration,
+        now: SystemTime,
+        until: SystemTime,
+    ) -> Result<Option<SystemTime>, StoreError> {
         match self {
-            Self::Memory(store) => store.slot(pace, interval, now).await,
-            Self::Dynamo(store) => store.slot(pace, interval, now).await,
+            Self::Memory(store) => store.slot(pace, interval, now, until).await,
+            Self::Dynamo(store) => store.slot(pace, interval, now, until).await,
         }
     }
 }

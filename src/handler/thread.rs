@@ -338,11 +338,15 @@ impl Pace for SharedPace<'_> {
             return local.turn(stop_at).await;
         }
         let budget = STORE_CALL.min(stop_at.saturating_duration_since(Instant::now()));
-        let slot =
-            tokio::time::timeout(budget, self.deps.dedup.slot(&self.space.pace_key(), interval, SystemTime::now()))
-                .await;
+        let until = SystemTime::now() + stop_at.saturating_duration_since(Instant::now());
+        let slot = tokio::time::timeout(
+            budget,
+            self.deps.dedup.slot(&self.space.pace_key(), interval, SystemTime::now(), until),
+        )
+        .await;
         match slot {
-            Ok(Ok(slot)) => {
+            Ok(Ok(None)) => Err(TooLate),
+            Ok(Ok(Some(slot))) => {
                 let wait = slot.duration_since(SystemTime::now()).unwrap_or_default();
                 let at = Instant::now() + wait;
                 if at >= stop_at {

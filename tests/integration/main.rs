@@ -3,6 +3,7 @@
 mod bootstrap;
 mod deliver;
 mod envelope;
+mod faults;
 mod handler;
 mod nothing_twice;
 mod organizations;

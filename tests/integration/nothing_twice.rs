@@ -373,6 +373,28 @@ async fn a_released_lease_can_be_taken_again_and_a_committed_state_is_what_the_n
     assert!(store.commit(&thread, "c", &ThreadState::default(), now).await.is_err(), "the lease was taken over");
 }
 
+/// Regression: a slot refused as too late was taken all the same; a 10,000-record batch pushed
+/// the space's next slot hours ahead, and every container's posts then failed with "no send slot
+/// before the deadline" until it passed.
+#[tokio::test]
+async fn a_send_slot_past_the_callers_stop_is_refused_without_pushing_the_next_one_later() {
+    let moto = Moto::start();
+    moto.create_dedup_table(TABLE).await;
+    let dynamo_proxy = AwsProxy::serialized(&moto.endpoint).await;
+    let dynamo = moto.sdk_config().to_builder().endpoint_url(&dynamo_proxy.endpoint).build();
+    let store = DynamoStore::new(&dynamo, TABLE, Duration::from_secs(3600));
+    let (now, step) = (SystemTime::now(), Duration::from_secs(1));
+    let far = now + Duration::from_secs(3600);
+
+    let first = store.slot("space", step, now, far).await.unwrap().expect("a slot");
+    for _ in 0..20 {
+        assert_eq!(store.slot("space", step, now, first + step / 2).await.unwrap(), None, "too late");
+    }
+    let next = store.slot("space", step, now, far).await.unwrap().expect("a slot");
+
+    assert_eq!(next.duration_since(first).unwrap(), step, "the refusals took nothing");
+}
+
 #[tokio::test]
 async fn redrive_replays_a_dead_letter_queue_and_skips_what_was_posted() {
     let moto = Moto::start();

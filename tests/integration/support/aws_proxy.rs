@@ -1,6 +1,7 @@
 //! A counting, optionally slow HTTP proxy in front of moto: the AWS SDK is pointed at it with the
-//! standard endpoint setting, so a test can count the API calls delibird really makes and make
-//! the API slow.
+//! standard endpoint setting, so a test can count the API calls delibird really makes, make the
+//! API slow, and inject faults into chosen calls ([`super::aws_faults`]: hang, delay, fail with a
+//! DynamoDB error, throttle).
 
 use std::collections::BTreeMap;
 use std::net::SocketAddr;
@@ -11,6 +12,8 @@ use axum::body::Bytes;
 use axum::extract::{Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+
+use super::aws_faults::{Action, Fault, Rule};
 
 #[derive(Clone)]
 struct Shared {
@@ -23,6 +26,10 @@ struct Shared {
     refused: Arc<Mutex<Vec<String>>>,
     /// Held around each forwarded request when requests are serialized.
     one_at_a_time: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// Faults to inject, the first matching rule winning.
+    faults: Arc<Mutex<Vec<(Rule, Fault)>>>,
+    /// Requests a fault was applied to, per operation.
+    faulted: Arc<Mutex<BTreeMap<String, usize>>>,
 }
 
 /// A running proxy on 127.0.0.1.
@@ -55,6 +62,8 @@ impl AwsProxy {
             delay: Arc::default(),
             refused: Arc::default(),
             one_at_a_time,
+            faults: Arc::default(),
+            faulted: Arc::default(),
         };
         let app = axum::Router::new().fallback(forward).with_state(shared.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -70,7 +79,7 @@ impl AwsProxy {
         self.shared.calls.lock().unwrap().clone()
     }
 
-    /// Calls to operations whose name starts with any of `prefixes`, or all calls.
+    /// Calls to `operation` so far.
     pub fn count(&self, operation: &str) -> usize {
         self.calls().get(operation).copied().unwrap_or(0)
     }
@@ -89,6 +98,21 @@ impl AwsProxy {
     /// `AccessDenied`: a role that cannot be assumed. Counted all the same.
     pub fn refuse(&self, text: &str) {
         self.shared.refused.lock().unwrap().push(text.to_owned());
+    }
+
+    /// Applies `fault` to the requests `rule` matches, from now on (before any rule injected later).
+    pub fn inject(&self, rule: Rule, fault: Fault) {
+        self.shared.faults.lock().unwrap().push((rule, fault));
+    }
+
+    /// Stops injecting faults.
+    pub fn clear_faults(&self) {
+        self.shared.faults.lock().unwrap().clear();
+    }
+
+    /// Requests for `operation` a fault was applied to so far.
+    pub fn faulted(&self, operation: &str) -> usize {
+        self.shared.faulted.lock().unwrap().get(operation).copied().unwrap_or(0)
     }
 }
 
@@ -117,12 +141,25 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let body: Bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
     let request = Request::from_parts(parts.clone(), axum::body::Body::empty());
-    *shared.calls.lock().unwrap().entry(operation(&request, &body)).or_default() += 1;
-    let text = String::from_utf8_lossy(&body);
-    if shared.refused.lock().unwrap().iter().any(|refused| text.contains(refused.as_str())) {
+    let operation = operation(&request, &body);
+    *shared.calls.lock().unwrap().entry(operation.clone()).or_default() += 1;
+    let fault =
+        shared.faults.lock().unwrap().iter().find(|(rule, _)| rule.matches(&operation, &body)).map(|(_, f)| f.clone());
+    if shared.refused.lock().unwrap().iter().any(|refused| body.windows(refused.len()).any(|w| w == refused.as_bytes()))
+    {
         return (StatusCode::FORBIDDEN, [("content-type", "text/xml")], ACCESS_DENIED).into_response();
     }
-    let delay = *shared.delay.lock().unwrap();
+    let mut delay = *shared.delay.lock().unwrap();
+    if let Some(fault) = fault {
+        *shared.faulted.lock().unwrap().entry(operation).or_default() += 1;
+        match fault.action() {
+            Action::Forward(wait) => delay += wait,
+            Action::Answer(wait, answer) => {
+                tokio::time::sleep(wait).await;
+                return answer;
+            }
+        }
+    }
     tokio::time::sleep(delay).await;
     let _turn = match &shared.one_at_a_time {
         Some(lock) => Some(lock.lock().await),

@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod aws_faults;
 pub mod aws_proxy;
 pub mod card_safety;
 pub mod chat_schema;

@@ -31,6 +31,8 @@ struct Inner {
     queue: VecDeque<(String, String, Duration)>,
     replies: Vec<(String, Reply)>,
     init_errors: Vec<Value>,
+    /// Each invocation handed out, with the deadline it was given.
+    handed_out: Vec<(String, SystemTime)>,
 }
 
 #[derive(Clone, Default)]
@@ -91,6 +93,26 @@ impl RuntimeApi {
         tokio::time::timeout(within, wait).await.ok()
     }
 
+    /// Waits until `id` has been handed out to a runtime; the deadline it was given.
+    pub async fn handed_out(&self, id: &str, within: Duration) -> Option<SystemTime> {
+        let wait = async {
+            loop {
+                let notified = self.shared.changed.notified();
+                if let Some((_, deadline)) = self.shared.inner.lock().unwrap().handed_out.iter().find(|(r, _)| r == id)
+                {
+                    return *deadline;
+                }
+                notified.await;
+            }
+        };
+        tokio::time::timeout(within, wait).await.ok()
+    }
+
+    /// Invocations queued and not yet handed out.
+    pub fn queued(&self) -> usize {
+        self.shared.inner.lock().unwrap().queue.len()
+    }
+
     /// Init errors the runtime reported.
     pub fn init_errors(&self) -> Vec<Value> {
         self.shared.inner.lock().unwrap().init_errors.clone()
@@ -111,7 +133,10 @@ async fn next(State(shared): State<Shared>) -> Response {
         }
         notified.await;
     };
-    let deadline = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_millis() + within.as_millis();
+    let due = SystemTime::now() + within;
+    shared.inner.lock().unwrap().handed_out.push((id.clone(), due));
+    shared.changed.notify_waiters();
+    let deadline = due.duration_since(UNIX_EPOCH).unwrap().as_millis();
     let mut headers = HeaderMap::new();
     headers.insert("lambda-runtime-aws-request-id", HeaderValue::from_str(&id).unwrap());
     headers.insert("lambda-runtime-deadline-ms", HeaderValue::from_str(&deadline.to_string()).unwrap());
