@@ -53,15 +53,21 @@ const RECORDS_IN_FLIGHT: usize = 64;
 /// request, a commit) must fit in what is left; the rest are left for a retry.
 const START_BEFORE_STOP: Duration = Duration::from_secs(5);
 
+/// Time kept back for answering, per record: its log line and its place in the response. A
+/// 10,000-record batch keeps back one second more than the deadline margin, which the debug build
+/// needs about half of (`tests/integration/faults/batch.rs`).
+const ANSWER_PER_RECORD: Duration = Duration::from_micros(100);
+
 /// One invocation: who it is (the holder of the leases it takes) and when it must have answered.
 #[derive(Debug, Clone)]
 pub struct Invocation {
     /// The lease holder: the Lambda request id (a retry of an asynchronous invocation keeps it,
     /// and may take its own dead attempt's leases at once), or a random one when there is none.
     pub holder: String,
-    /// The invocation's deadline.
+    /// The deadline delivery works to: the invocation's, less the time kept back to answer
+    /// ([`Invocation::answering`]); its retries stop the deadline margin before it.
     pub deadline: Instant,
-    /// The same deadline on the wall clock, for leases other containers read.
+    /// The invocation's own deadline on the wall clock, for leases other containers read.
     pub deadline_at: SystemTime,
     /// When everything must have stopped, so that the invocation can still answer.
     pub stop: Instant,
@@ -83,6 +89,16 @@ impl Invocation {
             context.request_id.clone()
         };
         Self { holder, deadline, deadline_at, stop, stop_starting }
+    }
+
+    /// The same invocation keeping back time to answer for `records` records.
+    #[must_use]
+    pub fn answering(self, records: usize) -> Self {
+        let keep = ANSWER_PER_RECORD.saturating_mul(u32::try_from(records).unwrap_or(u32::MAX));
+        let earlier = |at: Instant| at.checked_sub(keep).unwrap_or(at);
+        let stop = earlier(self.stop);
+        let stop_starting = stop.checked_sub(START_BEFORE_STOP).unwrap_or(stop);
+        Self { deadline: earlier(self.deadline), stop, stop_starting, ..self }
     }
 }
 
@@ -280,6 +296,7 @@ pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Response, 
     let records = envelope::parse_value(&event.payload).inspect_err(|error| {
         tracing::error!(request_id = %request_id, error = %error, "invocation holds no record");
     })?;
+    let invocation = invocation.answering(records.len());
     let (outcomes, metrics) = run(&records, deps, &invocation).await;
     let summary = summarise(&outcomes);
     match &deps.metrics {

@@ -74,13 +74,20 @@ pub(crate) async fn post(group: Group<'_>, records: &[Option<Routed<'_>>], deps:
     let store = &deps.dedup;
     // Most copies of a storm say what the thread says already: they need no lease, and do not
     // wait for the one that holds it.
-    if let Ok(Some(said)) = bounded(at, store.state(&group.thread)).await
-        && plan(&copies, &said).is_empty()
+    let looked = bounded(at, store.state(&group.thread)).await;
+    if let Ok(Some(said)) = &looked
+        && plan(&copies, said).is_empty()
     {
         posted.postings = copies.iter().map(|(index, _)| (*index, Posting::Duplicate)).collect();
         return posted;
     }
-    let (state, leased) = match lease(store, &group.thread, at).await {
+    // A store that did not answer the look is not asked for a lease: each call that hangs costs
+    // its whole bound, and the invocation's time is better spent posting.
+    let leasing = match looked {
+        Ok(_) => lease(store, &group.thread, at).await,
+        Err(error) => Err(error),
+    };
+    let (state, leased) = match leasing {
         Ok(Some(state)) => (state, true),
         Ok(None) => {
             posted.postings = copies.iter().map(|(index, _)| (*index, Posting::Held)).collect();
@@ -109,7 +116,7 @@ pub(crate) async fn post(group: Group<'_>, records: &[Option<Routed<'_>>], deps:
         let card = render(&message, &group, deps).await;
         let body = deps.channel.encode(&card);
         let request_id = request_id(&group, &state, &message);
-        let pace = SharedPace { deps, space: group.space };
+        let pace = SharedPace { deps, space: group.space, shared: leased };
         let post = Post { url: &group.space.url, body: &body, request_id: &request_id };
         match deliver(&deps.client, &deps.channel, &post, &deps.retry, &pace, at.deadline).await {
             Ok(delivery) => {
@@ -328,13 +335,15 @@ fn latency(event: &crate::health::HealthEvent) -> Option<u64> {
 struct SharedPace<'a> {
     deps: &'a Deps,
     space: &'a Space,
+    /// Whether to ask the store: not when it just failed to lease the thread.
+    shared: bool,
 }
 
 impl Pace for SharedPace<'_> {
     async fn turn(&self, stop_at: Instant) -> Result<(), TooLate> {
         let local: &Pacer = &self.space.pacer;
         let interval = local.interval();
-        if interval.is_zero() || !self.deps.dedup.is_shared() {
+        if interval.is_zero() || !self.shared || !self.deps.dedup.is_shared() {
             return local.turn(stop_at).await;
         }
         let budget = STORE_CALL.min(stop_at.saturating_duration_since(Instant::now()));
