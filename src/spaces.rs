@@ -3,6 +3,7 @@
 //! the routing rules ([`crate::rules`]) name. Resolving a webhook from where it is kept
 //! ([`Kept`]: the environment, SSM, Secrets Manager) is done here, once, at start.
 
+use crate::card::Mention;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
@@ -75,6 +76,8 @@ pub struct Route<'a> {
     pub spaces: Vec<&'a Space>,
     /// True when rules route and none matched.
     pub unmatched: bool,
+    /// Who a new thread calls on, per space (by name): the matching rules' `mention`s.
+    pub mentions: Vec<(&'a str, &'a Mention)>,
 }
 
 impl Spaces {
@@ -122,7 +125,7 @@ impl Spaces {
     /// space.
     pub fn route(&self, view: impl FnOnce() -> Value) -> Route<'_> {
         match &self.routing {
-            Routing::One(space) => Route { rules: None, spaces: vec![space], unmatched: false },
+            Routing::One(space) => Route { rules: None, spaces: vec![space], unmatched: false, mentions: Vec::new() },
             Routing::Rules { rules, spaces, index, .. } => {
                 let matched = rules.route(&view());
                 let mut chosen: Vec<&Space> = Vec::new();
@@ -132,7 +135,14 @@ impl Spaces {
                         chosen.push(space);
                     }
                 }
-                Route { rules: Some(matched.rules), spaces: chosen, unmatched: matched.unmatched }
+                let mut mentions: Vec<(&str, &Mention)> = Vec::new();
+                for (webhook, mention) in matched.mentions {
+                    let space = spaces[index[webhook]].name.as_str();
+                    if !mentions.contains(&(space, mention)) {
+                        mentions.push((space, mention));
+                    }
+                }
+                Route { rules: Some(matched.rules), spaces: chosen, unmatched: matched.unmatched, mentions }
             }
         }
     }

@@ -51,6 +51,7 @@ pub fn card(enriched: &EnrichedEvent, problems: Option<&ValidationErrors>, setti
         severity,
         thread: thread_key(event),
         sections,
+        mentions: Vec::new(),
     }
 }
 

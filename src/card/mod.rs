@@ -19,9 +19,9 @@ use crate::accounts::EnrichedEvent;
 use crate::health::ValidationErrors;
 pub use clock::{Clock, duration, relative};
 pub use links::event_link;
-pub use model::Card;
+pub use model::{Card, Mention};
 pub use names::{event_title, humanised, service_name};
-pub use severity::{Severity, SeverityRules, assess};
+pub use severity::{Severity, SeverityRules, assess, assess_as_open};
 pub use thread::{MAX_THREAD_KEY_BYTES, rollup_key, thread_key};
 
 /// The id of delibird's event card.

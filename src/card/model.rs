@@ -20,6 +20,17 @@ pub struct Card {
     pub thread: String,
     /// The body, top to bottom.
     pub sections: Vec<Section>,
+    /// Who the message calls on (a routing rule's `mention`), each once; empty for most cards.
+    pub mentions: Vec<Mention>,
+}
+
+/// Someone a message calls on, so that the chat service notifies them.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Mention {
+    /// Everyone in the space.
+    All,
+    /// One person, by the chat service's numeric user id.
+    User(String),
 }
 
 /// A part of the card, with an optional heading.

@@ -66,6 +66,7 @@ pub fn rollup(members: &[Member<'_>], settings: &CardSettings, thread: &str) -> 
         severity,
         thread: thread.to_owned(),
         sections,
+        mentions: Vec::new(),
     }
 }
 
@@ -92,6 +93,7 @@ pub fn joined(members: &[Member<'_>], settings: &CardSettings, thread: &str) -> 
         severity,
         thread: thread.to_owned(),
         sections,
+        mentions: Vec::new(),
     }
 }
 

@@ -176,6 +176,12 @@ pub fn assess(event: &HealthEvent, description: Option<&str>, rules: &SeverityRu
     if event.status == Some(Status::Closed) {
         return Severity::Info;
     }
+    assess_as_open(event, description, rules)
+}
+
+/// The severity an event has while it is open, whatever its status: what routing reads, so that
+/// the resolution of a critical event goes where the critical event went.
+pub fn assess_as_open(event: &HealthEvent, description: Option<&str>, rules: &SeverityRules) -> Severity {
     let ascii = [&rules.critical, &rules.high, &rules.warning].into_iter().flatten().all(|word| word.is_ascii());
     let searchable = |text: &str| searchable(text, ascii);
     let haystack = format!("{} {}", searchable(&event.type_code), description.map(searchable).unwrap_or_default());

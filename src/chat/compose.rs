@@ -88,6 +88,7 @@ pub fn compose(card: &Card, budget: &Budget) -> Message {
         })
     });
     Message {
+        text: markup::mentions(&card.mentions),
         fallback_text: text::plain(&format!("{} — {}", card.title, card.subtitle), MAX_FALLBACK_CHARS),
         cards_v2: vec![CardWithId {
             card_id: card.id.to_owned(),

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use crate::card::model::{Style, Text, Width};
+use crate::card::model::{Mention, Style, Text, Width};
 use crate::card::text::{cut, flattened, unescaped};
 
 /// Escapes the characters Chat's HTML subset gives meaning to.
@@ -110,6 +110,23 @@ pub fn html(text: &Text, value: usize) -> String {
     html
 }
 
+/// A message's text calling on `mentions` in Chat's mention syntax (`<users/all>`,
+/// `<users/123456789>`), or none when there are none. The ids were checked to be digits when the
+/// rules were read; anything else is left out rather than sent.
+pub fn mentions(mentions: &[Mention]) -> Option<String> {
+    let shown: Vec<String> = mentions
+        .iter()
+        .filter_map(|mention| match mention {
+            Mention::All => Some("<users/all>".to_owned()),
+            Mention::User(id) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => {
+                Some(format!("<users/{id}>"))
+            }
+            Mention::User(_) => None,
+        })
+        .collect();
+    (!shown.is_empty()).then(|| shown.join(" "))
+}
+
 #[cfg(test)]
 mod tests {
     use proptest::prelude::*;
@@ -188,5 +205,13 @@ mod tests {
             html(&text, 2),
             "<font color=\"#E8710A\"><b>High</b></font> · &lt;Open&gt;<code>AWS_&lt;X&gt;_…</code><b>na…</b>"
         );
+    }
+
+    #[test]
+    fn mentions_are_chats_syntax_and_an_id_that_is_not_digits_is_left_out() {
+        let mentions = [Mention::All, Mention::User("42".into()), Mention::User("<b>".into())];
+        assert_eq!(super::mentions(&mentions).as_deref(), Some("<users/all> <users/42>"));
+        assert_eq!(super::mentions(&[]), None);
+        assert_eq!(super::mentions(&[Mention::User(String::new())]), None);
     }
 }

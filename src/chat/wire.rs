@@ -7,6 +7,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Message {
+    /// Text above the card: the mentions a routing rule asks for (`<users/all>`), when any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text: Option<String>,
     /// Plain text shown in notifications and by clients that cannot show cards.
     pub fallback_text: String,
     /// The cards; delibird sends exactly one.

@@ -9,6 +9,7 @@ use tokio::sync::OnceCell;
 
 use super::outcome::{Outcome, Posting};
 use crate::accounts::{EnrichedEvent, enrich};
+use crate::card::Mention;
 use crate::dedup::{Identity, Notification, identify};
 use crate::deps::Deps;
 use crate::envelope::Record;
@@ -51,6 +52,8 @@ pub(crate) struct Routed<'a> {
     pub notification: Notification,
     /// The spaces it goes to, each once, in the order the rules named them.
     pub spaces: Vec<&'a Space>,
+    /// Who a new thread about it calls on, per space name.
+    pub mentions: Vec<(&'a str, &'a Mention)>,
 }
 
 impl Routed<'_> {
@@ -112,6 +115,7 @@ pub(crate) async fn prepare<'a>(record: &Record, deps: &'a Deps) -> Prepared<'a>
         unmatched,
         notification,
         spaces: route.spaces,
+        mentions: route.mentions,
     }))
 }
 

@@ -113,7 +113,10 @@ pub(crate) async fn post(group: Group<'_>, records: &[Option<Routed<'_>>], deps:
             results.extend(message.copies().iter().map(|(index, _)| (*index, Posting::Postponed)));
             continue;
         }
-        let card = render(&message, &group, deps).await;
+        let mut card = render(&message, &group, deps).await;
+        if state.posted == 0 {
+            card.mentions = mentions(&message, &group);
+        }
         let body = deps.channel.encode(&card);
         let request_id = request_id(&group, &state, &message);
         let pace = SharedPace { deps, space: group.space, shared: leased };
@@ -265,6 +268,22 @@ async fn render(message: &Message<'_, '_>, group: &Group<'_>, deps: &Deps) -> ca
             }
         }
     }
+}
+
+/// Who a thread's first message calls on in its space: every mention the rules that routed its
+/// copies there asked for, each once. Later messages in the thread call on no one: the people
+/// called on follow the thread from its first message.
+fn mentions(message: &Message<'_, '_>, group: &Group<'_>) -> Vec<card::Mention> {
+    let mut mentions: Vec<card::Mention> = Vec::new();
+    for (_, routed) in message.copies() {
+        for (space, mention) in &routed.mentions {
+            if *space == group.space.name && !mentions.contains(mention) {
+                mentions.push((*mention).clone());
+            }
+        }
+    }
+    mentions.sort();
+    mentions
 }
 
 /// Leases the thread: `Ok(Some(state))` when this invocation holds it, `Ok(None)` when another

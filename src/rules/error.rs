@@ -5,7 +5,7 @@
 use std::fmt;
 
 use super::sql::SqlError;
-use super::{DEFAULT_WEBHOOK, MAX_NAME_CHARS};
+use super::{DEFAULT_WEBHOOK, MAX_MENTIONS, MAX_NAME_CHARS};
 use crate::problems::Problems;
 
 /// One problem in a rules file.
@@ -92,6 +92,24 @@ pub enum RulesProblem {
         /// The tag key.
         key: String,
     },
+    /// A `mention` that is neither `all` nor a numeric user id.
+    #[error(
+        "mention {shown:?}: expected \"all\" (everyone in the space) or a person's numeric Google Chat user id \
+         (\"users/123456789012345678901\" or the digits alone); an email address is not an id"
+    )]
+    BadMention {
+        /// The value, its first 40 characters with control characters escaped.
+        shown: String,
+    },
+    /// More mentions in one rule than a message carries.
+    #[error("{count} mentions: a rule mentions at most {MAX_MENTIONS}; mention \"all\" instead")]
+    TooManyMentions {
+        /// How many the rule lists.
+        count: usize,
+    },
+    /// A `mention` on a rule that sends events nowhere.
+    #[error("mention without webhooks: a mention is made in the spaces the rule's webhooks name")]
+    MentionNowhere,
     /// Both `default` and `drop_unmatched = true`.
     #[error("set either default or drop_unmatched = true, not both")]
     DefaultAndDrop,

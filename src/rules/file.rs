@@ -8,7 +8,7 @@ use toml::Spanned;
 
 use super::error::{RulesError, RulesErrors, RulesProblem};
 use super::sql::Condition;
-use super::{Context, DEFAULT_WEBHOOK, Kept, MAX_NAME_CHARS, Rule, RuleSet, Unmatched, kept};
+use super::{Context, DEFAULT_WEBHOOK, Kept, MAX_MENTIONS, MAX_NAME_CHARS, Mention, Rule, RuleSet, Unmatched, kept};
 use crate::problems::Problems;
 
 #[derive(Debug, Deserialize)]
@@ -32,6 +32,8 @@ struct RawRule {
     webhooks: Vec<String>,
     #[serde(default)]
     stop: bool,
+    #[serde(default)]
+    mention: Vec<Spanned<String>>,
 }
 
 /// One rules file being read: its text, what it holds, and the problems found so far.
@@ -134,9 +136,35 @@ impl Reading<'_> {
                 }
             };
             self.check_tags(&condition, line, &name);
-            rules.push(Rule { name, condition, webhooks: dedup(&raw.webhooks), stop: raw.stop });
+            let mentions = self.mentions(raw, line, &name);
+            rules.push(Rule { name, condition, webhooks: dedup(&raw.webhooks), stop: raw.stop, mentions });
         }
         rules
+    }
+
+    /// A rule's `mention` list: `all`, or numeric user ids (`users/ID` or the digits), each once.
+    fn mentions(&mut self, raw: &RawRule, line: Option<usize>, rule: &str) -> Vec<Mention> {
+        if raw.mention.is_empty() {
+            return Vec::new();
+        }
+        if raw.webhooks.is_empty() {
+            self.fail(line, Some(rule), RulesProblem::MentionNowhere);
+        }
+        if raw.mention.len() > MAX_MENTIONS {
+            self.fail(line, Some(rule), RulesProblem::TooManyMentions { count: raw.mention.len() });
+        }
+        let mut mentions: Vec<Mention> = Vec::new();
+        for value in &raw.mention {
+            match mention(value.get_ref()) {
+                Some(mention) if !mentions.contains(&mention) => mentions.push(mention),
+                Some(_) => {}
+                None => {
+                    let shown = value.get_ref().chars().take(40).flat_map(char::escape_debug).collect::<String>();
+                    self.fail(Some(self.line(value.span().start)), Some(rule), RulesProblem::BadMention { shown });
+                }
+            }
+        }
+        mentions
     }
 
     /// The line of the file that line `within` of a `where` string is on: where the string
@@ -185,6 +213,19 @@ impl Reading<'_> {
                 Unmatched::Drop
             }
         }
+    }
+}
+
+/// `all` / `users/all`, or a numeric user id with or without `users/`.
+fn mention(value: &str) -> Option<Mention> {
+    let id = value.trim();
+    let id = id.strip_prefix("users/").unwrap_or(id);
+    if id.eq_ignore_ascii_case("all") {
+        Some(Mention::All)
+    } else if (1..=32).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_digit()) {
+        Some(Mention::User(id.to_owned()))
+    } else {
+        None
     }
 }
 

@@ -35,6 +35,7 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
+use crate::card::Mention;
 use crate::chat;
 use crate::kept::{Kept, KeptError};
 pub use error::{RulesError, RulesErrors, RulesProblem};
@@ -47,6 +48,10 @@ pub const DEFAULT_WEBHOOK: &str = "default";
 /// Longest webhook name, in characters.
 const MAX_NAME_CHARS: usize = 64;
 
+/// Most mentions one rule makes: a message that calls on more people than this should call on
+/// everyone (`all`).
+pub const MAX_MENTIONS: usize = 20;
+
 /// One compiled rule.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Rule {
@@ -58,6 +63,8 @@ pub struct Rule {
     pub webhooks: Vec<String>,
     /// Whether matching ends with this rule when it matches.
     pub stop: bool,
+    /// Who the first message of a matching event's thread calls on, in each of `webhooks`.
+    pub mentions: Vec<Mention>,
 }
 
 /// What happens to an event no rule matched.
@@ -102,12 +109,14 @@ pub struct Matched<'a> {
     pub webhooks: Vec<&'a str>,
     /// True when no rule matched (`webhooks` is then the default, or empty when dropped).
     pub unmatched: bool,
+    /// Each webhook's mentions from the rules that matched, each once, in order.
+    pub mentions: Vec<(&'a str, &'a Mention)>,
 }
 
 impl RuleSet {
     /// The rules `view` matches, in order until one with `stop`, and where the event goes.
     pub fn route(&self, view: &Value) -> Matched<'_> {
-        let mut matched = Matched { rules: Vec::new(), webhooks: Vec::new(), unmatched: false };
+        let mut matched = Matched { rules: Vec::new(), webhooks: Vec::new(), unmatched: false, mentions: Vec::new() };
         for rule in &self.rules {
             if !rule.condition.matches(view) {
                 continue;
@@ -116,6 +125,11 @@ impl RuleSet {
             for webhook in &rule.webhooks {
                 if !matched.webhooks.contains(&webhook.as_str()) {
                     matched.webhooks.push(webhook);
+                }
+                for mention in &rule.mentions {
+                    if !matched.mentions.contains(&(webhook.as_str(), mention)) {
+                        matched.mentions.push((webhook, mention));
+                    }
                 }
             }
             if rule.stop {
@@ -301,6 +315,49 @@ webhooks = ["nowhere"]
         assert_eq!(rule, "ec2");
         let SqlProblem::NotAField { suggestion, .. } = &error.kind else { panic!("{error}") };
         assert_eq!(suggestion.as_deref(), Some("detail.service"));
+    }
+
+    #[test]
+    fn a_rules_mentions_are_made_in_its_webhooks_spaces_each_once() {
+        let text = "drop_unmatched = true\n[webhooks]\noncall = \"env:A\"\nteam = \"env:B\"\n\
+                    [[rule]]\nname = \"critical\"\nwhere = \"delibird.severity = 'critical'\"\n\
+                    webhooks = [\"oncall\"]\nmention = [\"all\", \"users/42\", \"42\", \"ALL\"]\n\
+                    [[rule]]\nname = \"every\"\nwhere = \"region = 'us-east-1'\"\nwebhooks = [\"oncall\", \"team\"]\n";
+        let rules = parse(text, false).unwrap();
+        assert_eq!(rules.rules[0].mentions, [Mention::All, Mention::User("42".into())]);
+        assert!(rules.rules[1].mentions.is_empty());
+        let view = json!({"region": "us-east-1", "delibird": {"severity": "critical"}});
+        let matched = rules.route(&view);
+        assert_eq!(matched.webhooks, ["oncall", "team"]);
+        assert_eq!(matched.mentions, [("oncall", &Mention::All), ("oncall", &Mention::User("42".into()))]);
+    }
+
+    #[test]
+    fn a_mention_that_is_not_all_or_an_id_is_refused_saying_what_is() {
+        let many: Vec<String> = (1..=21).map(|n| format!("\"{n}\"")).collect();
+        let text = format!(
+            "drop_unmatched = true\n[webhooks]\noncall = \"env:A\"\n\
+             [[rule]]\nname = \"bad\"\nwhere = \"region = 'a'\"\nwebhooks = [\"oncall\"]\n\
+             mention = [\"someone@example.com\", \"users/\"]\n\
+             [[rule]]\nname = \"many\"\nwhere = \"region = 'a'\"\nwebhooks = [\"oncall\"]\nmention = [{}]\n\
+             [[rule]]\nname = \"nowhere\"\nwhere = \"region = 'a'\"\nwebhooks = []\nmention = [\"all\"]\n",
+            many.join(", ")
+        );
+        let errors = parse(&text, false).unwrap_err();
+        let kinds: Vec<&RulesProblem> = errors.0.iter().map(|error| &error.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                &RulesProblem::BadMention { shown: "someone@example.com".into() },
+                &RulesProblem::BadMention { shown: "users/".into() },
+                &RulesProblem::TooManyMentions { count: 21 },
+                &RulesProblem::MentionNowhere,
+            ],
+            "{errors}"
+        );
+        let shown = errors.to_string();
+        assert!(shown.contains("rule \"bad\" (line 8): mention \"someone@example.com\": expected \"all\""), "{shown}");
+        assert!(shown.contains("an email address is not an id"), "{shown}");
     }
 
     #[test]

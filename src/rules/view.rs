@@ -5,7 +5,7 @@
 //!
 //! | field | value |
 //! |---|---|
-//! | `delibird.severity` | `critical`, `high`, `warning` or `info`: the card's severity |
+//! | `delibird.severity` | `critical`, `high`, `warning` or `info`: the card's severity; for a resolved event, the severity it had while open (its card is `info`), so that its resolution goes where it went |
 //! | `delibird.account.id` | the affected account (`detail.affectedAccount`, else `account`) |
 //! | `delibird.account.name` | its name (`DELIBIRD_ACCOUNT_ALIASES` or AWS Organizations) |
 //! | `delibird.account.ou` | its OU path from the root, `Production / Payments` (Organizations) |
@@ -21,7 +21,7 @@ use serde_json::{Map, Value, json};
 
 use super::schema::{AccountFact, Fact};
 use crate::accounts::{AccountInfo, EnrichedEvent};
-use crate::card::{CardSettings, Severity, assess, event_title};
+use crate::card::{CardSettings, Severity, assess_as_open, event_title};
 use crate::health::{AccountId, EventTime};
 
 /// The view of `raw` (the event as it came), `enriched` (it, validated or salvaged, with account
@@ -37,7 +37,7 @@ pub fn view(raw: &Value, enriched: &EnrichedEvent, degraded: bool, card: &CardSe
         let value = match fact {
             Fact::Severity => {
                 let description = event.description(&card.language).map(|d| d.text.as_str());
-                let mut severity = assess(event, description, &card.severity);
+                let mut severity = assess_as_open(event, description, &card.severity);
                 if degraded {
                     severity = severity.max(Severity::Warning);
                 }

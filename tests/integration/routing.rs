@@ -186,6 +186,39 @@ async fn each_event_goes_to_every_space_its_rules_name_once_with_a_log_line_each
 }
 
 #[tokio::test]
+async fn a_rule_mentions_everyone_on_a_threads_first_message_in_its_own_space_only() {
+    let rules = RULES.replace(
+        "name = \"critical to on-call\"\nwhere = \"delibird.severity = 'critical'\"\nwebhooks = [\"oncall\"]",
+        "name = \"critical to on-call\"\nwhere = \"delibird.severity = 'critical'\"\nwebhooks = [\"oncall\"]\n\
+         mention = [\"all\", \"users/123456789012345678901\"]",
+    );
+    assert_ne!(rules, RULES, "the rule gained its mention");
+    let spaces = Emulators::start().await;
+    let deps = deps(router(&rules, &spaces.env(), None).await);
+    let first = critical_in_production();
+    let mut update = first.clone();
+    // Its resolution: the card is `info`, but it goes where the critical event went.
+    update["detail"]["statusCode"] = json!("closed");
+    update["detail"]["lastUpdatedTime"] = json!("Thu, 01 Feb 2024 12:00:00 GMT");
+
+    handle(invocation(sns_event(std::slice::from_ref(&first), TOPIC)), &deps).await.unwrap();
+    handle(invocation(sns_event(&[update], TOPIC)), &deps).await.unwrap();
+
+    let oncall = spaces.oncall.received();
+    assert_eq!(oncall.len(), 2, "the card and its resolution");
+    assert!(oncall[1].body.to_string().contains("Resolved"), "{}", oncall[1].body);
+    assert_eq!(oncall[0].body["text"], "<users/all> <users/123456789012345678901>", "{}", oncall[0].body);
+    assert_eq!(oncall[1].body.get("text"), None, "a reply in the thread calls on no one: {}", oncall[1].body);
+    assert_eq!(oncall[0].body["thread"], oncall[1].body["thread"]);
+    // The same event in the payments space, where no rule asks for a mention.
+    let payments = spaces.payments.received();
+    assert!(!payments.is_empty() && payments.iter().all(|message| message.body.get("text").is_none()));
+    for message in oncall.iter().chain(&payments) {
+        assert_accepted(&message.body);
+    }
+}
+
+#[tokio::test]
 async fn a_retry_posts_only_in_the_space_whose_delivery_failed() {
     let spaces = Emulators::start().await;
     let deps = deps(router(RULES, &spaces.env(), None).await);

@@ -148,7 +148,7 @@ fn message(html: &mut String, label: &str, body: &Value, reply: bool, ids: &mut 
         );
     }
     if let Some(text) = object.get("text").and_then(Value::as_str) {
-        let _ = writeln!(html, "<div class=\"message-text\">{}</div>", escape(text).replace('\n', "<br>"));
+        let _ = writeln!(html, "<div class=\"message-text\">{}</div>", mentions(&escape(text)).replace('\n', "<br>"));
     }
     for item in cards_of(body) {
         match item.get("card") {
@@ -490,6 +490,31 @@ fn grid(html: &mut String, grid: &Value) {
         html.push_str("</div>");
     }
     html.push_str("</div></div>\n");
+}
+
+/// Chat's mention syntax in escaped message text (`&lt;users/all&gt;`) drawn as Chat draws it: a
+/// chip, `@all` or `@user 1234…`.
+fn mentions(escaped: &str) -> String {
+    let mut out = String::with_capacity(escaped.len());
+    let mut rest = escaped;
+    while let Some(at) = rest.find("&lt;users/") {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + "&lt;users/".len()..];
+        match after.find("&gt;") {
+            Some(end) if end <= 40 && after[..end].chars().all(|c| c.is_ascii_alphanumeric()) => {
+                let who = &after[..end];
+                let label = if who == "all" { "@all".to_owned() } else { format!("@user {who}") };
+                let _ = write!(out, "<span class=\"mention\" title=\"users/{who}\">{label}</span>");
+                rest = &after[end + "&gt;".len()..];
+            }
+            _ => {
+                out.push_str("&lt;users/");
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
 }
 
 #[cfg(test)]

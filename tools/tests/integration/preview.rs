@@ -226,3 +226,14 @@ fn the_page_is_offline_and_runs_no_script() {
     assert!(!html.contains("<script"));
     assert!(!html.contains("<link") && !html.contains("<img") && !html.contains("url("), "nothing to fetch");
 }
+
+#[test]
+fn mentions_in_a_messages_text_are_drawn_as_chips_and_other_text_stays_escaped() {
+    let mut mentioned = body(&event("seed-project-health107.json"));
+    mentioned["text"] = json!("<users/all> <users/123456789> <users/<b>x</b>>");
+    let html = page(&[("m".into(), mentioned)]);
+    assert!(html.contains("<span class=\"mention\" title=\"users/all\">@all</span>"), "{html}");
+    assert!(html.contains("<span class=\"mention\" title=\"users/123456789\">@user 123456789</span>"), "{html}");
+    assert!(html.contains("&lt;users/&lt;b&gt;x&lt;/b&gt;&gt;"), "markup in a mention stays text: {html}");
+    assert!(!html.contains("<b>x</b>"));
+}
