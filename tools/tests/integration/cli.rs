@@ -417,6 +417,8 @@ fn demo_posts_every_sample_and_records_bodies_google_chat_accepts() {
     assert_eq!(thread_of("EC2 retirement, invalid fields (same thread)"), retirement);
     assert_eq!(out.stdout.matches("skipped (duplicate)").count(), 2, "{}", out.stdout);
     assert_eq!(out.stdout.matches("posted (degraded card)").count(), 1, "{}", out.stdout);
+    assert_eq!(out.stdout.matches("posted (roll-up)").count(), 1, "{}", out.stdout);
+    assert_eq!(out.stdout.matches("posted (joined)").count(), 1, "{}", out.stdout);
     // The small storm: a roll-up naming five accounts, then one reply naming the two that came later.
     let storm = thread_of("EC2 retirement in 5 accounts (one batch)");
     assert!(storm.is_some() && storm != retirement, "{}", out.stdout);

@@ -107,7 +107,7 @@ async fn demo(out: &Path) -> Result<Status, Box<dyn std::error::Error>> {
 
     // A small storm: one event raised in several accounts at once is one thread, its first
     // message a roll-up naming every account; accounts that come in a later batch are one reply.
-    for (name, batch) in storm()? {
+    for (index, (name, batch)) in storm()?.into_iter().enumerate() {
         let invocation = LambdaEvent::new(sqs_event(&batch, TOPIC), Context::default());
         let before = emulator.requests();
         let result = handle(invocation, &deps).await;
@@ -115,7 +115,8 @@ async fn demo(out: &Path) -> Result<Status, Box<dyn std::error::Error>> {
         let thread = emulator.received().last().map(|r| r.thread_name.clone()).unwrap_or_default();
         match result {
             Ok(Response::Batch(batch)) if batch.batch_item_failures.is_empty() => {
-                println!("  posted (roll-up)        {name:<44} {attempts} request(s)  {thread}")
+                let kind = if index == 0 { "posted (roll-up)" } else { "posted (joined)" };
+                println!("  {kind:<22}  {name:<44} {attempts} request(s)  {thread}")
             }
             Ok(other) => {
                 println!("  FAILED                  {name:<44} {other:?}");
