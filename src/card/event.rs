@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 
 use super::model::{Body, Card, Fold, Glyph, ListKind, Row, Section, Style, Text, Width};
 use super::names::{self, event_title, humanised};
-use super::{CARD_ID, CardSettings, Severity, assess, event_link, relative, rows, text, thread_key};
+use super::{CARD_ID, CardSettings, Severity, assess, link_section, relative, rows, text, thread_key};
 use crate::accounts::EnrichedEvent;
 use crate::health::{AccountId, Entity, EntityStatus, HealthEvent, Scope, ValidationErrors};
 
@@ -37,13 +37,7 @@ pub fn card(enriched: &EnrichedEvent, problems: Option<&ValidationErrors>, setti
         sections.push(section);
     }
     sections.push(details_section(event));
-    if let Some(url) = event_link(&event.arn) {
-        sections.push(Section {
-            header: None,
-            fold: Fold::Open,
-            body: Body::Link { label: "Open in AWS Health", url },
-        });
-    }
+    sections.extend(link_section(&event.arn));
     Card {
         id: CARD_ID,
         title: title(event, severity, problems),

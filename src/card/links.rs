@@ -2,6 +2,7 @@
 //! its ARN names (`arn:aws:…`, `arn:aws-us-gov:…`, `arn:aws-cn:…`). A partition delibird does not
 //! know gets no link rather than one into the wrong cloud. No I/O here.
 
+use super::model::{Body, Fold, Section};
 use crate::health::EventArn;
 use crate::partition::Partition;
 
@@ -40,6 +41,15 @@ pub fn event_link(arn: &EventArn) -> Option<String> {
     let id: String = url::form_urlencoded::byte_serialize(arn.as_str().as_bytes()).collect();
     let link = format!("{}{EVENT_ROUTE}{id}{EVENT_TAB}", dashboard(partition));
     (link.len() <= MAX_LINK_CHARS).then_some(link)
+}
+
+/// The card's last section: its "Open in AWS Health" button, when the event has a link.
+pub fn link_section(arn: &EventArn) -> Option<Section> {
+    event_link(arn).map(|url| Section {
+        header: None,
+        fold: Fold::Open,
+        body: Body::Link { label: "Open in AWS Health", url },
+    })
 }
 
 #[cfg(test)]

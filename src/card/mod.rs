@@ -18,7 +18,7 @@ mod thread;
 use crate::accounts::EnrichedEvent;
 use crate::health::ValidationErrors;
 pub use clock::{Clock, duration, relative};
-pub use links::event_link;
+pub use links::{event_link, link_section};
 pub use model::{Card, Mention};
 pub use names::{event_title, humanised, service_name};
 pub use severity::{Severity, SeverityRules, assess, assess_as_open};

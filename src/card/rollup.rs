@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 
 use super::model::{AccountLine, Body, Card, Fold, Section, Style, Text, Width};
 use super::names::event_title;
-use super::{CardSettings, Severity, assess, event_link, rows, text};
+use super::{CardSettings, Severity, assess, link_section, rows, text};
 use crate::accounts::EnrichedEvent;
 use crate::health::{EntityStatus, HealthEvent, ValidationErrors};
 
@@ -51,13 +51,7 @@ pub fn rollup(members: &[Member<'_>], settings: &CardSettings, thread: &str) -> 
     }
     sections.push(accounts_section("Affected accounts", members));
     sections.push(super::event::details_section(event));
-    if let Some(url) = event_link(&event.arn) {
-        sections.push(Section {
-            header: None,
-            fold: Fold::Open,
-            body: Body::Link { label: "Open in AWS Health", url },
-        });
-    }
+    sections.extend(link_section(&event.arn));
     let closed = members.iter().all(|member| member.event.event.is_closed());
     Card {
         id: ROLLUP_CARD_ID,
@@ -79,13 +73,7 @@ pub fn joined(members: &[Member<'_>], settings: &CardSettings, thread: &str) -> 
     let name = text::plain(&event_title(event), MAX_TITLE_CHARS);
     let count = members.len();
     let mut sections = vec![accounts_section("Also affected", members)];
-    if let Some(url) = event_link(&event.arn) {
-        sections.push(Section {
-            header: None,
-            fold: Fold::Open,
-            body: Body::Link { label: "Open in AWS Health", url },
-        });
-    }
+    sections.extend(link_section(&event.arn));
     Card {
         id: JOINED_CARD_ID,
         title: format!("➕ {count} more account{}: {name}", if count == 1 { "" } else { "s" }),

@@ -164,78 +164,85 @@ fn posts_per_thread(emulator: &ChatEmulator) -> BTreeMap<String, usize> {
     threads
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn a_burst_posts_every_distinct_notification_exactly_once_with_a_thread_per_account() {
-    // Warnings (a dedup store error, say) are printed with the test's output when it fails.
-    let _ = tracing_subscriber::fmt().with_max_level(tracing::Level::WARN).with_test_writer().try_init();
-    let moto = Arc::new(Moto::start());
-    moto.create_dedup_table(TABLE).await;
-    let dynamo_proxy = AwsProxy::serialized(&moto.endpoint).await;
-    let dynamo = moto.sdk_config().to_builder().endpoint_url(&dynamo_proxy.endpoint).build();
-    // As in the collector template, the visibility timeout is far longer than an invocation: a
-    // message must not reappear while it is still being handled.
-    let (queue, dlq) = moto.create_queue_with_dlq("health", 5, 60).await;
-    let emulator = ChatEmulator::with_min_interval(Duration::from_millis(100)).await.unwrap();
-    let bodies = burst();
-    enqueue(&moto, &queue, &bodies).await;
+/// The burst in a queue, four concurrent Lambda containers (each with its own pacer, sharing the
+/// dedup table, as `configure` sets them up) draining it into a Chat emulator paced at 10 messages
+/// a second: each container's summary and failures reported back, and what the emulator saw.
+struct Burst {
+    moto: Arc<Moto>,
+    queue: String,
+    dlq: String,
+    emulator: ChatEmulator,
+    messages: usize,
+    handled: usize,
+    reported_failures: usize,
+}
 
-    // Four concurrent Lambda containers, each with its own pacer, sharing the dedup table; one
-    // thread per account (DELIBIRD_ROLLUP=0), so that each notification is one card.
-    let workers: Vec<_> = (0..4)
-        .map(|_| {
-            let deps = Arc::new(container(&dynamo, &emulator.webhook_url("SPACE")).without_rollups().build());
-            tokio::spawn(event_source_mapping(moto.clone(), queue.clone(), deps))
-        })
-        .collect();
-    let mut handled = 0;
-    let mut reported_failures = 0;
-    for worker in workers {
-        let (summary, reported) = worker.await.unwrap();
-        handled += summary.records;
-        reported_failures += reported;
+impl Burst {
+    async fn run(configure: impl Fn(Stack) -> Stack) -> Self {
+        // Warnings (a dedup store error, say) are printed with the test's output when it fails.
+        let _ = tracing_subscriber::fmt().with_max_level(tracing::Level::WARN).with_test_writer().try_init();
+        let moto = Arc::new(Moto::start());
+        moto.create_dedup_table(TABLE).await;
+        let dynamo_proxy = AwsProxy::serialized(&moto.endpoint).await;
+        let dynamo = moto.sdk_config().to_builder().endpoint_url(&dynamo_proxy.endpoint).build();
+        // As in the collector template, the visibility timeout is far longer than an invocation: a
+        // message must not reappear while it is still being handled.
+        let (queue, dlq) = moto.create_queue_with_dlq("health", 5, 60).await;
+        let emulator = ChatEmulator::with_min_interval(Duration::from_millis(100)).await.unwrap();
+        let bodies = burst();
+        enqueue(&moto, &queue, &bodies).await;
+        let workers: Vec<_> = (0..4)
+            .map(|_| {
+                let deps = Arc::new(configure(container(&dynamo, &emulator.webhook_url("SPACE"))).build());
+                tokio::spawn(event_source_mapping(moto.clone(), queue.clone(), deps))
+            })
+            .collect();
+        let (mut handled, mut reported_failures) = (0, 0);
+        for worker in workers {
+            let (summary, reported) = worker.await.unwrap();
+            handled += summary.records;
+            reported_failures += reported;
+        }
+        Self { moto, queue, dlq, emulator, messages: bodies.len(), handled, reported_failures }
     }
 
-    let threads = posts_per_thread(&emulator);
-    let posted = emulator.received().len();
+    /// Every message acknowledged, none dead-lettered.
+    async fn assert_drained(&self) {
+        assert_eq!(self.moto.queue_depth(&self.queue).await, 0, "every message acknowledged");
+        assert_eq!(self.moto.queue_depth(&self.dlq).await, 0, "nothing in the dead-letter queue");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_burst_posts_every_distinct_notification_exactly_once_with_a_thread_per_account() {
+    // One thread per account (DELIBIRD_ROLLUP=0), so that each notification is one card.
+    let burst = Burst::run(Stack::without_rollups).await;
+
+    let threads = posts_per_thread(&burst.emulator);
+    let posted = burst.emulator.received().len();
     println!(
-        "burst: {} messages, {handled} handled (redeliveries included), {posted} posted, {} duplicate-skipped, \
-         {reported_failures} failed and redelivered, {} answers 429 and retried",
-        bodies.len(),
-        handled - posted - reported_failures,
-        emulator.rate_limited()
+        "burst: {} messages, {} handled (redeliveries included), {posted} posted, {} duplicate-skipped, \
+         {} failed and redelivered, {} answers 429 and retried",
+        burst.messages,
+        burst.handled,
+        burst.handled - posted - burst.reported_failures,
+        burst.reported_failures,
+        burst.emulator.rate_limited()
     );
     assert_eq!(threads.len(), 51, "one thread per distinct notification");
     assert!(threads.values().all(|&posts| posts == 1), "every notification exactly once: {threads:?}");
-    assert_eq!(moto.queue_depth(&queue).await, 0, "every message acknowledged");
-    assert_eq!(moto.queue_depth(&dlq).await, 0, "nothing in the dead-letter queue");
+    burst.assert_drained().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_burst_with_roll_ups_names_every_account_once_in_the_events_one_thread() {
-    let _ = tracing_subscriber::fmt().with_max_level(tracing::Level::WARN).with_test_writer().try_init();
-    let moto = Arc::new(Moto::start());
-    moto.create_dedup_table(TABLE).await;
-    let dynamo_proxy = AwsProxy::serialized(&moto.endpoint).await;
-    let dynamo = moto.sdk_config().to_builder().endpoint_url(&dynamo_proxy.endpoint).build();
-    let (queue, dlq) = moto.create_queue_with_dlq("health", 5, 60).await;
-    let emulator = ChatEmulator::with_min_interval(Duration::from_millis(100)).await.unwrap();
-    enqueue(&moto, &queue, &burst()).await;
-
-    let workers: Vec<_> = (0..4)
-        .map(|_| {
-            let deps = Arc::new(container(&dynamo, &emulator.webhook_url("SPACE")).build());
-            tokio::spawn(event_source_mapping(moto.clone(), queue.clone(), deps))
-        })
-        .collect();
-    for worker in workers {
-        worker.await.unwrap();
-    }
+    let burst = Burst::run(|stack| stack).await;
 
     // Two threads: the public event's, and the account-specific event's roll-up, in which each of
     // its 50 accounts is named exactly once (a roll-up card, then replies for those that came later).
-    let threads = posts_per_thread(&emulator);
+    let threads = posts_per_thread(&burst.emulator);
     assert_eq!(threads.len(), 2, "{threads:?}");
-    let received = emulator.received();
+    let received = burst.emulator.received();
     let rollup: Vec<String> = received
         .iter()
         .filter(|m| m.body["thread"]["threadKey"].as_str().unwrap().contains("RETIREMENT"))
@@ -247,8 +254,7 @@ async fn a_burst_with_roll_ups_names_every_account_once_in_the_events_one_thread
         assert_eq!(named, 1, "account {} is named {named} times in the roll-up thread", account(n));
     }
     assert!(rollup.len() < 10, "50 accounts in a few messages, not one each: {}", rollup.len());
-    assert_eq!(moto.queue_depth(&queue).await, 0, "every message acknowledged");
-    assert_eq!(moto.queue_depth(&dlq).await, 0, "nothing in the dead-letter queue");
+    burst.assert_drained().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
