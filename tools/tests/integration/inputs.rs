@@ -5,34 +5,8 @@ use std::process::{Command, Stdio};
 
 use serde_json::Value;
 
+use crate::cli::{Run, delibird, run};
 use crate::support::fixtures_dir;
-
-/// The binary, with none of the caller's `DELIBIRD_*` settings (nor `RUST_LOG`) leaking in.
-fn delibird() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_delibird"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("DELIBIRD_") {
-            command.env_remove(&name);
-        }
-    }
-    command.env_remove("RUST_LOG").stdin(Stdio::null());
-    command
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(command: &mut Command) -> Run {
-    let output = command.output().expect("delibird runs");
-    Run {
-        code: output.status.code().expect("exited, not killed"),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
-}
 
 /// `delibird ARGS` with a terminal for stdin (util-linux's `script` gives it one), killed after 10
 /// seconds if it waits; `None` where `script` is not installed.

@@ -2,41 +2,14 @@
 //! person runs them: their output and exit codes.
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 
 use delibird::envelope::sns_event;
 use serde_json::{Value, json};
 
+use crate::cli::{delibird, run};
 use crate::support::{fixture, fixtures_dir};
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:delibird-health";
-
-/// The binary, with none of the caller's `DELIBIRD_*` settings (nor `RUST_LOG`) leaking in.
-fn delibird() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_delibird"));
-    for (name, _) in std::env::vars_os() {
-        if name.to_string_lossy().starts_with("DELIBIRD_") {
-            command.env_remove(&name);
-        }
-    }
-    command.env_remove("RUST_LOG").stdin(Stdio::null());
-    command
-}
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-fn run(command: &mut Command) -> Run {
-    let output = command.output().expect("delibird runs");
-    Run {
-        code: output.status.code().expect("exited, not killed"),
-        stdout: String::from_utf8(output.stdout).unwrap(),
-        stderr: String::from_utf8(output.stderr).unwrap(),
-    }
-}
 
 fn events() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(fixtures_dir().join("health-events"))
