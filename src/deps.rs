@@ -184,7 +184,7 @@ async fn check_table(store: &DynamoStore, function: Option<&str>) {
         "dedup table unavailable: cards are posted without deduplication until it is fixed"
     );
     if let Some(function) = function {
-        println!("{}", crate::handler::metrics::store_unavailable_at_start(function));
+        println!("{}", crate::metrics::store_unavailable_at_start(function));
     }
 }
 

@@ -28,6 +28,7 @@ pub mod json_numbers;
 pub mod json_path;
 pub mod kept;
 pub mod logging;
+pub mod metrics;
 pub mod partition;
 pub mod problems;
 pub mod redrive;

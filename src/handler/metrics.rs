@@ -1,20 +1,10 @@
-//! What an invocation did, as CloudWatch metrics: one JSON line in the Embedded Metric Format
-//! (namespace `delibird`, dimension `FunctionName`), written to the log like any other line, so
-//! that metrics and alarms cost no API call. The collector template's alarms watch `Failed` and
-//! `StoreUnavailable`.
+//! What an invocation did, as CloudWatch metrics: its counts in one [`crate::metrics`] line with
+//! the invocation's summary.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 use super::Summary;
 use super::outcome::{Outcome, Posting};
-
-/// The metric namespace.
-pub const NAMESPACE: &str = "delibird";
-
-/// Most values of one metric in one line (the format's limit).
-const MAX_VALUES: usize = 100;
 
 /// Counts of one invocation.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -58,34 +48,15 @@ impl Metrics {
 
     /// The line: the metrics for `function`, and the invocation's summary for people.
     pub fn line(&self, function: &str, request_id: &str, summary: &Summary) -> Value {
-        let timestamp = SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_millis());
         let counts = [
-            ("Posted", self.posted as u64),
-            ("Duplicate", self.duplicate as u64),
-            ("Degraded", self.degraded as u64),
-            ("Failed", self.failed as u64),
-            ("RetriedAfter429", u64::from(self.retried_after_429)),
-            ("StoreUnavailable", self.store_unavailable as u64),
+            self.posted as u64,
+            self.duplicate as u64,
+            self.degraded as u64,
+            self.failed as u64,
+            u64::from(self.retried_after_429),
+            self.store_unavailable as u64,
         ];
-        let mut metrics: Vec<Value> = counts.iter().map(|(name, _)| json!({"Name": name, "Unit": "Count"})).collect();
-        let mut line = Map::new();
-        for (name, value) in counts {
-            line.insert(name.into(), json!(value));
-        }
-        if !self.latency_ms.is_empty() {
-            metrics.push(json!({"Name": "DeliveryLatency", "Unit": "Milliseconds"}));
-            let values: Vec<u64> = self.latency_ms.iter().copied().take(MAX_VALUES).collect();
-            line.insert("DeliveryLatency".into(), json!(values));
-        }
-        line.insert(
-            "_aws".into(),
-            json!({"Timestamp": timestamp, "CloudWatchMetrics": [
-                {"Namespace": NAMESPACE, "Dimensions": [["FunctionName"]], "Metrics": metrics}
-            ]}),
-        );
-        line.insert("FunctionName".into(), json!(function));
-        line.insert("level".into(), json!("INFO"));
-        line.insert("message".into(), json!("invocation done"));
+        let mut line = crate::metrics::line(function, counts, &self.latency_ms, "INFO", "invocation done");
         line.insert("request_id".into(), json!(request_id));
         if let Ok(Value::Object(summary)) = serde_json::to_value(summary) {
             line.extend(summary);
@@ -98,15 +69,4 @@ impl Metrics {
     pub fn emit(&self, function: &str, request_id: &str, summary: &Summary) {
         println!("{}", self.line(function, request_id, summary));
     }
-}
-
-/// A metric line of its own, outside an invocation: at start, when the store is unavailable.
-pub fn store_unavailable_at_start(function: &str) -> Value {
-    let metrics = Metrics { store_unavailable: 1, ..Metrics::default() };
-    let mut line = metrics.line(function, "", &Summary::default());
-    if let Value::Object(members) = &mut line {
-        members.insert("message".into(), json!("dedup store unavailable at start"));
-        members.insert("level".into(), json!("ERROR"));
-    }
-    line
 }
