@@ -82,27 +82,19 @@ pub(crate) async fn post(group: Group<'_>, records: &[Option<Routed<'_>>], deps:
         return posted;
     }
     // A store that did not answer the look is not asked for a lease: each call that hangs costs
-    // its whole bound, and the invocation's time is better spent posting.
-    let leasing = match looked {
-        Ok(_) => lease(store, &group.thread, at).await,
-        Err(error) => Err(error),
-    };
-    let (state, leased) = match leasing {
-        Ok(Some(state)) => (state, true),
-        Ok(None) => {
-            posted.postings = copies.iter().map(|(index, _)| (*index, Posting::Held)).collect();
-            return posted;
-        }
-        Err(error) => {
-            posted.store_errors += 1;
-            // Availability over deduplication: without the store the card is still posted, and its
-            // request id (the same for the same post) keeps a repeat from making a second message.
-            tracing::error!(
-                space = %group.space.name, thread = %group.thread.key, error = chain(&error),
-                "dedup store unavailable: posting without it"
-            );
-            (ThreadState::default(), false)
-        }
+    // its whole bound, and the invocation's time is better spent posting. A lease that failed
+    // after the look answered posts against what the look said: the thread's next message, with
+    // the request id any other container would give it, naming no account the thread has named.
+    let (state, leased) = match looked {
+        Ok(said) => match lease(store, &group.thread, at).await {
+            Ok(Some(state)) => (state, true),
+            Ok(None) => {
+                posted.postings = copies.iter().map(|(index, _)| (*index, Posting::Held)).collect();
+                return posted;
+            }
+            Err(error) => (unavailable(&error, &group, &mut posted, said), false),
+        },
+        Err(error) => (unavailable(&error, &group, &mut posted, None), false),
     };
     let messages = plan(&copies, &state);
     let mut results: Vec<(usize, Posting)> = Vec::new();
@@ -171,6 +163,18 @@ pub(crate) async fn post(group: Group<'_>, records: &[Option<Routed<'_>>], deps:
         })
         .collect();
     posted
+}
+
+/// A store that failed: availability over deduplication. The card is still posted, against
+/// `said` (what the thread's last look answered, if it did), and its request id (the same for the
+/// same post) keeps a repeat from making a second message.
+fn unavailable(error: &StoreError, group: &Group<'_>, posted: &mut Posted, said: Option<ThreadState>) -> ThreadState {
+    posted.store_errors += 1;
+    tracing::error!(
+        space = %group.space.name, thread = %group.thread.key, error = chain(error),
+        "dedup store unavailable: posting without it"
+    );
+    said.unwrap_or_default()
 }
 
 /// One message a thread is about to be told.

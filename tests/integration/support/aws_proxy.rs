@@ -15,6 +15,9 @@ use axum::response::{IntoResponse, Response};
 
 use super::aws_faults::{Action, Fault, Rule};
 
+/// The lock around the requests to one item.
+type ItemLock = Arc<tokio::sync::Mutex<()>>;
+
 #[derive(Clone)]
 struct Shared {
     upstream: String,
@@ -24,8 +27,8 @@ struct Shared {
     /// Requests whose body holds one of these are refused as STS refuses an `AssumeRole` it does
     /// not allow, without reaching moto.
     refused: Arc<Mutex<Vec<String>>>,
-    /// Held around each forwarded request when requests are serialized.
-    one_at_a_time: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// When requests are serialized: one lock per item, held around each request to it.
+    one_at_a_time: Option<Arc<Mutex<BTreeMap<String, ItemLock>>>>,
     /// Faults to inject, the first matching rule winning.
     faults: Arc<Mutex<Vec<(Rule, Fault)>>>,
     /// Requests a fault was applied to, per operation.
@@ -46,15 +49,18 @@ impl AwsProxy {
         Self::launch(upstream, None).await
     }
 
-    /// Starts a proxy that forwards one request at a time. moto's server handles requests on
-    /// threads without a lock around a conditional write's check and write, so under load two
-    /// racing `PutItem`s can both succeed, which DynamoDB never allows; serialized, moto keeps
-    /// DynamoDB's guarantee and the tests test delibird rather than the emulator.
+    /// Starts a proxy that forwards one request at a time to each DynamoDB item. moto's server
+    /// handles requests on threads without a lock around a conditional write's check and write,
+    /// so under load two racing `UpdateItem`s can both succeed, which DynamoDB never allows;
+    /// serialized per item, moto keeps DynamoDB's guarantee and the tests test delibird rather
+    /// than the emulator. Requests to different items go on at once, as in DynamoDB: one lock for
+    /// all of them would queue a container's lease behind every other container's calls, a delay
+    /// DynamoDB does not have.
     pub async fn serialized(upstream: &str) -> Self {
         Self::launch(upstream, Some(Arc::default())).await
     }
 
-    async fn launch(upstream: &str, one_at_a_time: Option<Arc<tokio::sync::Mutex<()>>>) -> Self {
+    async fn launch(upstream: &str, one_at_a_time: Option<Arc<Mutex<BTreeMap<String, ItemLock>>>>) -> Self {
         let shared = Shared {
             upstream: upstream.to_owned(),
             client: reqwest::Client::new(),
@@ -137,6 +143,16 @@ fn operation(request: &Request, body: &[u8]) -> String {
     format!("{query}&{body}").split('&').find_map(|pair| pair.strip_prefix("Action=")).unwrap_or("unknown").to_owned()
 }
 
+/// The DynamoDB item a request is about: its table and `Key` (or its `Item`'s `id`); requests
+/// about no one item (`DescribeTable`, `Query`) share the table's name.
+fn item(body: &[u8]) -> String {
+    let Ok(request) = serde_json::from_slice::<serde_json::Value>(body) else {
+        return String::new();
+    };
+    let key = request.get("Key").or_else(|| request.pointer("/Item/id")).map(ToString::to_string).unwrap_or_default();
+    format!("{}\n{key}", request["TableName"].as_str().unwrap_or_default())
+}
+
 async fn forward(State(shared): State<Shared>, request: Request) -> Response {
     let (parts, body) = request.into_parts();
     let body: Bytes = axum::body::to_bytes(body, usize::MAX).await.unwrap_or_default();
@@ -161,7 +177,8 @@ async fn forward(State(shared): State<Shared>, request: Request) -> Response {
         }
     }
     tokio::time::sleep(delay).await;
-    let _turn = match &shared.one_at_a_time {
+    let lock = shared.one_at_a_time.as_ref().map(|locks| locks.lock().unwrap().entry(item(&body)).or_default().clone());
+    let _turn = match &lock {
         Some(lock) => Some(lock.lock().await),
         None => None,
     };
