@@ -1259,7 +1259,9 @@ def assert_one_card(received, chat, printed, event_arn, account, title):
     messages = received["messages"]
     assert len(messages) == 1, f"{len(messages)} cards:\n{redact(printed)}"
     (message,) = messages
-    assert message["body"]["thread"]["threadKey"] == f"health/{event_arn}/{account}"
+    # Roll-ups are on (the template's default): an account-specific event's thread is the
+    # event's, shared by every account it reaches (docs/storms.md); this account is its only one.
+    assert message["body"]["thread"]["threadKey"] == f"health/{event_arn}"
     assert message["body"]["cardsV2"][0]["card"]["header"]["title"] == title
     assert received["requests"] == 1 and received["rateLimited"] == 0
     # Counted, not compared, so that a failure does not print the token either.
@@ -1397,7 +1399,10 @@ def test_one_health_event_on_a_member_bus_becomes_one_card(world, collectors, fo
     assert_one_card(received, chat, printed, detail["eventArn"], world.member.id, title)
     body = received["messages"][0]["body"]
     header = body["cardsV2"][0]["card"]["header"]
-    assert (body["thread"], header) == (expected["thread"], expected["cardsV2"][0]["card"]["header"]), "as `delibird render` shows it"
+    # The header as `delibird render` shows it; the thread is the event's roll-up thread, where
+    # `render` (one event, no roll-up) names the account's own.
+    assert body["thread"] == {"threadKey": f"health/{detail['eventArn']}"}
+    assert header == expected["cardsV2"][0]["card"]["header"], "as `delibird render` shows it"
     # The stack's dedup table remembers the thread the one update was posted to (and so caught
     # the repeat); beside it, the space's shared send slot.
     (dedup,) = collector.of_type("AWS::DynamoDB::Table")
