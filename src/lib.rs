@@ -33,6 +33,7 @@ pub mod partition;
 pub mod problems;
 pub mod redrive;
 pub mod rules;
+pub mod schedule;
 pub mod secret;
 pub mod spaces;
 pub mod suggest;

@@ -80,6 +80,14 @@ pub enum Body {
     /// The accounts an event was raised in (a roll-up): a channel lists as many as its budget
     /// allows — with their details, or by name only when there are many — then "+N more accounts".
     Accounts(Vec<AccountLine>),
+    /// Rows that each open a link when clicked (a digest's items), all shown, then a line saying
+    /// how many more there are when `hidden` is not zero.
+    Items {
+        /// The rows shown.
+        items: Vec<Item>,
+        /// Items left out.
+        hidden: usize,
+    },
     /// A button that opens a link.
     Link {
         /// The button's words.
@@ -87,6 +95,15 @@ pub enum Body {
         /// The https URL.
         url: String,
     },
+}
+
+/// A row that opens a link when clicked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Item {
+    /// What it says.
+    pub row: Row,
+    /// The https URL it opens, when there is one.
+    pub link: Option<String>,
 }
 
 /// One account of a roll-up.

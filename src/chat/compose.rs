@@ -158,6 +158,22 @@ fn widgets(body: &Body, budget: &Budget) -> Vec<Widget> {
             let max_lines = (markup::lines(&text, LINE_CHARS) > DESCRIPTION_LINES).then_some(DESCRIPTION_LINES);
             vec![Widget::TextParagraph(TextParagraph { max_lines, ..TextParagraph::new(text) })]
         }
+        Body::Items { items, hidden } => {
+            let mut widgets: Vec<Widget> = items
+                .iter()
+                .map(|item| {
+                    let shown = decorated(&item.row, budget);
+                    Widget::DecoratedText(match &item.link {
+                        Some(url) => shown.opening(url.clone()),
+                        None => shown,
+                    })
+                })
+                .collect();
+            if *hidden > 0 {
+                widgets.push(Widget::TextParagraph(TextParagraph::new(format!("<i>+{hidden} more</i>"))));
+            }
+            widgets
+        }
         Body::Link { label, url } => {
             let button = Button::link(label, Icon::material("open_in_new"), url.clone());
             vec![Widget::ButtonList(ButtonList { buttons: vec![button] })]

@@ -133,6 +133,9 @@ pub struct DecoratedText {
     pub start_icon: Option<Icon>,
     /// Wrap long text rather than cutting it.
     pub wrap_text: bool,
+    /// What a click on it does: open a link.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub on_click: Option<OnClick>,
 }
 
 impl DecoratedText {
@@ -145,13 +148,27 @@ impl DecoratedText {
     /// A wrapped line with a label above and no icon; blank text is shown as `—`.
     pub fn row(top_label: &str, text: String) -> Self {
         let text = if text.trim().is_empty() { "—".to_owned() } else { text };
-        Self { top_label: Some(top_label.to_owned()), text, bottom_label: None, start_icon: None, wrap_text: true }
+        Self {
+            top_label: Some(top_label.to_owned()),
+            text,
+            bottom_label: None,
+            start_icon: None,
+            wrap_text: true,
+            on_click: None,
+        }
     }
 
     /// The same line with a label below.
     #[must_use]
     pub fn with_bottom_label(mut self, bottom_label: Option<String>) -> Self {
         self.bottom_label = bottom_label;
+        self
+    }
+
+    /// The same line, opening `url` (https) when clicked.
+    #[must_use]
+    pub fn opening(mut self, url: String) -> Self {
+        self.on_click = Some(OnClick { open_link: OpenLink { url } });
         self
     }
 }
