@@ -14,6 +14,7 @@ use crate::dedup::{DynamoStore, Folding, MemoryStore, Store};
 use crate::kept::{Kept, WebhookUrl};
 use crate::problems::Problems;
 use crate::rules::{Context as RulesContext, DEFAULT_WEBHOOK, RuleSet, RulesErrors};
+use crate::schedule::ScheduleSettings;
 use crate::secret::{self, SecretError};
 use crate::spaces::{self, ResolveError, Sources, Space, Spaces, WebhookError};
 use crate::webhook::{RetryPolicy, http_client};
@@ -39,6 +40,8 @@ pub struct Deps {
     pub dedup: Store,
     /// Whether backup-Region copies and later pages fold into one notification.
     pub folding: Folding,
+    /// Reminders before scheduled changes and the daily digest, which ticks post.
+    pub schedule: ScheduleSettings,
     /// The function's name when running in Lambda (`AWS_LAMBDA_FUNCTION_NAME`): each invocation
     /// then writes its metrics (Embedded Metric Format) in its summary line.
     pub metrics: Option<String>,
@@ -92,6 +95,7 @@ impl Deps {
             retry: RetryPolicy::default(),
             dedup: Store::Memory(MemoryStore::new()),
             folding: Folding::default(),
+            schedule: ScheduleSettings::standard(),
             metrics: None,
         }
     }
@@ -157,6 +161,7 @@ impl Deps {
             retry: config.retry,
             dedup,
             folding: config.folding,
+            schedule: config.schedule,
             metrics,
         })
     }

@@ -7,6 +7,7 @@ use crate::accounts::AliasError;
 use crate::kept::{KeptError, WebhookUrlError};
 use crate::problems::Problems;
 use crate::rules::RulesError;
+use crate::schedule::{DigestAtError, OffsetError};
 
 /// One variable that is missing or wrong.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -97,6 +98,12 @@ pub enum ConfigProblem {
         /// What is wrong with them.
         source: Shared<AliasError>,
     },
+    /// One reminder offset that is not one (`DELIBIRD_REMINDERS`).
+    #[error(transparent)]
+    Offset(#[from] OffsetError),
+    /// The digest's time or zone is not one (`DELIBIRD_DIGEST_AT`, `DELIBIRD_DIGEST_TZ`).
+    #[error(transparent)]
+    DigestAt(#[from] DigestAtError),
     /// Both `DELIBIRD_WEBHOOK_URL` and `DELIBIRD_WEBHOOK_SECRET`: which one is meant is unclear.
     #[error("set only one of DELIBIRD_WEBHOOK_URL and DELIBIRD_WEBHOOK_SECRET")]
     BothWebhooks,

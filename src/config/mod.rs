@@ -49,6 +49,7 @@ use crate::dedup::Folding;
 use crate::kept::Kept;
 use crate::problems::Problems;
 use crate::rules::RuleSet;
+use crate::schedule::{DigestAt, DigestAtError, ScheduleSettings, parse_offsets};
 use crate::webhook::RetryPolicy;
 use read::Reader;
 
@@ -76,6 +77,8 @@ pub struct Config {
     pub folding: Folding,
     /// AWS Organizations lookups, when configured.
     pub organizations: Option<OrgLookup>,
+    /// Reminders before scheduled changes and the daily digest.
+    pub schedule: ScheduleSettings,
     /// Routing rules, when configured (read only when delivering: [`Webhook::Required`]).
     pub rules: Option<RulesConfig>,
     /// `DELIBIRD_*` variables set but read by nothing (filled by [`Config::from_env`], which also
@@ -156,6 +159,7 @@ impl Config {
         let (retry, webhook_interval) = delivery(&reader);
         let (dedup_table, dedup_ttl, folding) = dedup(&reader);
         let rules = sources::rules(rules_var, &fail, organizations.as_ref(), source.as_ref());
+        let schedule = schedule(&reader);
         let config = Self {
             webhook: source,
             allow_loopback,
@@ -167,6 +171,7 @@ impl Config {
             dedup_ttl,
             folding,
             organizations,
+            schedule,
             rules,
             warnings: Vec::new(),
         };
@@ -297,6 +302,45 @@ fn dedup(reader: &Reader<'_>) -> (Option<String>, Duration, Folding) {
     let table = reader.text("DELIBIRD_DEDUP_TABLE");
     let ttl = Duration::from_secs(reader.number("DELIBIRD_DEDUP_TTL_DAYS", 1, 3_650).unwrap_or(30) * 86_400);
     (table, ttl, folding)
+}
+
+/// Reminders (`DELIBIRD_REMINDERS`, default `7d,1d,1h`) and the digest (`DELIBIRD_DIGEST_AT`,
+/// default `09:00`, in `DELIBIRD_DIGEST_TZ`, default UTC; `DELIBIRD_DIGEST_EMPTY=post` posts one
+/// on a day with nothing to say). Unset is the default; set and blank is off.
+fn schedule(reader: &Reader<'_>) -> ScheduleSettings {
+    let standard = ScheduleSettings::standard();
+    let reminders = match reader.raw("DELIBIRD_REMINDERS") {
+        None => standard.reminders,
+        Some(text) => parse_offsets(&text).unwrap_or_else(|errors| {
+            for error in errors {
+                reader.fail("DELIBIRD_REMINDERS", error.into());
+            }
+            Vec::new()
+        }),
+    };
+    let zone = reader.var("DELIBIRD_DIGEST_TZ").unwrap_or_default();
+    let time = reader.raw("DELIBIRD_DIGEST_AT").unwrap_or_else(|| "09:00".to_owned());
+    let digest = if time.trim().is_empty() {
+        // Off; the zone is still checked, so a typo is seen before the digest is turned on.
+        if let Err(error) = DigestAt::parse("00:00", &zone) {
+            reader.fail("DELIBIRD_DIGEST_TZ", error.into());
+        }
+        None
+    } else {
+        match DigestAt::parse(&time, &zone) {
+            Ok(at) => Some(at),
+            Err(error @ DigestAtError::Time) => {
+                reader.fail("DELIBIRD_DIGEST_AT", error.into());
+                None
+            }
+            Err(error) => {
+                reader.fail("DELIBIRD_DIGEST_TZ", error.into());
+                None
+            }
+        }
+    };
+    let empty_digest = reader.choice("DELIBIRD_DIGEST_EMPTY", &["skip", "post"]) == Some("post");
+    ScheduleSettings { reminders, digest, empty_digest }
 }
 
 #[cfg(test)]

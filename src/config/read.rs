@@ -27,6 +27,12 @@ impl<'a> Reader<'a> {
         (self.var)(name).filter(|value| !value.trim().is_empty())
     }
 
+    /// The variable's value as set, blank included (`None` only when unset): for variables whose
+    /// blank value means "off" rather than "the default".
+    pub(super) fn raw(&self, name: &str) -> Option<String> {
+        (self.var)(name)
+    }
+
     /// Records a problem with `variable`.
     pub(super) fn fail(&self, variable: &'static str, kind: ConfigProblem) {
         self.errors.borrow_mut().push(ConfigError { variable, kind });

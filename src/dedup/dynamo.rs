@@ -5,8 +5,9 @@
 //! Table: partition key `id` (S), TTL on `expires_at` (epoch seconds); the collector template's
 //! `by-kind` index (`kind`, `id`) lists the threads. Items:
 //! - `thread#<space>#<thread key>`: `kind` = `thread`, `posted` (N: messages posted to the
-//!   thread), `members` (M: member → {`fp` S, `up` N when known}), and while leased `holder` (S)
-//!   and `lease_until` (N, epoch milliseconds);
+//!   thread), `members` (M: member → {`fp` S, `up` N when known}), `event` (S: the
+//!   notification as reminders and the digest need it, [`Tracked`] as JSON, when the thread has
+//!   one), and while leased `holder` (S) and `lease_until` (N, epoch milliseconds);
 //! - `pace#<space>`: `next_slot` (N, epoch milliseconds): the next free send slot of the space.
 
 use std::collections::{BTreeMap, HashMap};
@@ -17,6 +18,15 @@ use aws_sdk_dynamodb::error::SdkError;
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
 
 use super::{DedupStore, Lease, Seen, StoreError, ThreadId, ThreadState};
+use crate::schedule::Tracked;
+
+/// A thread that keeps a notification stays this long after the event starts or ends, whichever
+/// is later, however long the dedup TTL: its last reminder and its place in the digest.
+const TRACKED_AFTER_EVENT: Duration = Duration::from_secs(7 * 86_400);
+
+/// Items one `Query` page of the `by-kind` index returns at most, and the pages read at most.
+const PAGE_ITEMS: i32 = 500;
+const MAX_PAGES: usize = 200;
 
 /// The attribute the table's TTL is enabled on (epoch seconds).
 const EXPIRES_AT: &str = "expires_at";
@@ -90,7 +100,8 @@ fn state_of(item: &HashMap<String, AttributeValue>) -> ThreadState {
                 .collect::<BTreeMap<_, _>>()
         })
         .unwrap_or_default();
-    ThreadState { posted, members }
+    let tracked = item.get("event").and_then(|s| s.as_s().ok()).and_then(|json| serde_json::from_str(json).ok());
+    ThreadState { posted, members, tracked }
 }
 
 /// The `members` attribute of a state.
@@ -107,6 +118,19 @@ fn members_of(state: &ThreadState) -> AttributeValue {
         })
         .collect();
     AttributeValue::M(members)
+}
+
+impl DynamoStore {
+    /// When a thread's item expires: `ttl` after now, and never before its notification's last
+    /// reminder and digest.
+    fn expires(&self, state: &ThreadState, now: SystemTime) -> u64 {
+        let after_event = state
+            .tracked
+            .as_ref()
+            .and_then(|t| t.start.max(t.end))
+            .map_or(0, |last| u64::try_from(last).unwrap_or(0).saturating_add(TRACKED_AFTER_EVENT.as_secs()));
+        seconds(now + self.ttl).max(after_event)
+    }
 }
 
 impl DedupStore for DynamoStore {
@@ -162,19 +186,27 @@ impl DedupStore for DynamoStore {
         state: &ThreadState,
         now: SystemTime,
     ) -> Result<(), StoreError> {
+        let mut values = HashMap::from([
+            (":me".to_owned(), AttributeValue::S(holder.to_owned())),
+            (":posted".to_owned(), number(state.posted)),
+            (":members".to_owned(), members_of(state)),
+            (":expires".to_owned(), number(self.expires(state, now))),
+        ]);
+        let mut update = "SET posted = :posted, members = :members, expires_at = :expires".to_owned();
+        if let Some(tracked) = &state.tracked {
+            let json = serde_json::to_string(tracked).map_err(|error| failed("UpdateItem", error))?;
+            values.insert(":event".to_owned(), AttributeValue::S(json));
+            update.push_str(", event = :event");
+        }
+        update.push_str(" REMOVE holder, lease_until");
         let committed = self
             .client
             .update_item()
             .table_name(&self.table)
             .key("id", AttributeValue::S(thread.id()))
-            .update_expression(
-                "SET posted = :posted, members = :members, expires_at = :expires REMOVE holder, lease_until",
-            )
+            .update_expression(update)
             .condition_expression("holder = :me")
-            .expression_attribute_values(":me", AttributeValue::S(holder.to_owned()))
-            .expression_attribute_values(":posted", number(state.posted))
-            .expression_attribute_values(":members", members_of(state))
-            .expression_attribute_values(":expires", number(seconds(now + self.ttl)))
+            .set_expression_attribute_values(Some(values))
             .send()
             .await;
         match committed.map_err(SdkError::into_service_error) {
@@ -184,6 +216,38 @@ impl DedupStore for DynamoStore {
             }
             Err(error) => Err(failed("UpdateItem", error)),
         }
+    }
+
+    async fn tracked(&self) -> Result<Vec<(ThreadId, Tracked)>, StoreError> {
+        let mut found = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        for _ in 0..MAX_PAGES {
+            let page = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name("by-kind")
+                .key_condition_expression("kind = :kind")
+                .filter_expression("attribute_exists(event)")
+                .expression_attribute_values(":kind", AttributeValue::S("thread".into()))
+                .limit(PAGE_ITEMS)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|error| failed("Query", error.into_service_error()))?;
+            for item in page.items() {
+                let Some(id) = item.get("id").and_then(|id| id.as_s().ok()) else { continue };
+                let Some(tracked) = state_of(item).tracked else { continue };
+                if let Some(thread) = ThreadId::from_id(id, &tracked.thread) {
+                    found.push((thread, tracked));
+                }
+            }
+            match page.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok(found)
     }
 
     async fn release(&self, thread: &ThreadId, holder: &str) -> Result<(), StoreError> {

@@ -6,6 +6,7 @@ use std::sync::Mutex;
 use std::time::{Duration, SystemTime};
 
 use super::{DedupStore, Lease, StoreError, ThreadId, ThreadState};
+use crate::schedule::Tracked;
 
 #[derive(Debug, Default)]
 struct Entry {
@@ -68,6 +69,16 @@ impl DedupStore for MemoryStore {
             entry.holder = None;
         }
         Ok(())
+    }
+
+    async fn tracked(&self) -> Result<Vec<(ThreadId, Tracked)>, StoreError> {
+        let mut tracked: Vec<(ThreadId, Tracked)> = self
+            .threads()
+            .iter()
+            .filter_map(|(thread, entry)| Some((thread.clone(), entry.state.tracked.clone()?)))
+            .collect();
+        tracked.sort_by(|a, b| a.0.cmp(&b.0));
+        Ok(tracked)
     }
 
     async fn release(&self, thread: &ThreadId, holder: &str) -> Result<(), StoreError> {

@@ -24,6 +24,8 @@ pub use dynamo::DynamoStore;
 pub use memory::MemoryStore;
 pub use notification::{Folding, Identity, Notification, ONLY_MEMBER, identify};
 
+use crate::schedule::Tracked;
+
 /// How long after the deadline of the invocation that took it a lease still holds: room for the
 /// clocks of two containers to disagree.
 pub const LEASE_MARGIN: Duration = Duration::from_secs(10);
@@ -41,6 +43,12 @@ impl ThreadId {
     /// The store's id of the thread.
     pub fn id(&self) -> String {
         format!("thread#{}#{}", self.space, self.key)
+    }
+
+    /// The thread whose store id is `id` and whose key is `key`.
+    pub fn from_id(id: &str, key: &str) -> Option<Self> {
+        let space = id.strip_prefix("thread#")?.strip_suffix(key)?.strip_suffix('#')?;
+        Some(Self { space: space.to_owned(), key: key.to_owned() })
     }
 }
 
@@ -61,6 +69,8 @@ pub struct ThreadState {
     /// What each member (`*` for a thread about one subject, an account in a roll-up) last had
     /// posted about it.
     pub members: BTreeMap<String, Seen>,
+    /// What reminders and the digest need of the notification (none for a digest's own thread).
+    pub tracked: Option<Tracked>,
 }
 
 /// The answer to a lease.
@@ -107,6 +117,9 @@ pub trait DedupStore: Send + Sync {
         state: &ThreadState,
         now: SystemTime,
     ) -> impl Future<Output = Result<(), StoreError>> + Send;
+
+    /// Every thread that keeps a notification for reminders and the digest, with it.
+    fn tracked(&self) -> impl Future<Output = Result<Vec<(ThreadId, Tracked)>, StoreError>> + Send;
 
     /// Gives the lease back without changing what the thread says.
     fn release(&self, thread: &ThreadId, holder: &str) -> impl Future<Output = Result<(), StoreError>> + Send;
@@ -170,6 +183,13 @@ impl DedupStore for Store {
         match self {
             Self::Memory(store) => store.commit(thread, holder, state, now).await,
             Self::Dynamo(store) => store.commit(thread, holder, state, now).await,
+        }
+    }
+
+    async fn tracked(&self) -> Result<Vec<(ThreadId, Tracked)>, StoreError> {
+        match self {
+            Self::Memory(store) => store.tracked().await,
+            Self::Dynamo(store) => store.tracked().await,
         }
     }
 

@@ -19,6 +19,7 @@ use crate::dedup::{DedupStore, LEASE_MARGIN, Lease, ONLY_MEMBER, Seen, StoreErro
 use crate::deps::Deps;
 use crate::fingerprint::fnv1a;
 use crate::logging::chain;
+use crate::schedule::Tracked;
 use crate::spaces::Space;
 use crate::webhook::{Pace, Pacer, Post, TooLate, deliver};
 
@@ -120,6 +121,11 @@ pub(crate) async fn post(group: Group<'_>, records: &[Option<Routed<'_>>], deps:
                     let notification = &routed.notification;
                     let seen = Seen { fingerprint: notification.fingerprint.clone(), updated: notification.updated };
                     state.members.insert(notification.member.clone(), seen);
+                    if deps.schedule.is_on()
+                        && let Some(enriched) = routed.enriched.get()
+                    {
+                        track(&mut state, enriched, &group.thread, deps);
+                    }
                     if let Some(latency) = routed.enriched.get().and_then(|enriched| latency(&enriched.event)) {
                         posted.latencies.push(latency);
                     }
@@ -163,6 +169,15 @@ pub(crate) async fn post(group: Group<'_>, records: &[Option<Routed<'_>>], deps:
         })
         .collect();
     posted
+}
+
+/// Keeps what reminders and the digest need of the notification the thread was just told about.
+fn track(state: &mut ThreadState, enriched: &crate::accounts::EnrichedEvent, thread: &ThreadId, deps: &Deps) {
+    let now = deps.card.clock.now();
+    match &mut state.tracked {
+        Some(tracked) => tracked.absorb(enriched, &deps.card, now),
+        None => state.tracked = Some(Tracked::new(enriched, &thread.key, &deps.card, now)),
+    }
 }
 
 /// A store that failed: availability over deduplication. The card is still posted, against
@@ -292,7 +307,7 @@ fn mentions(message: &Message<'_, '_>, group: &Group<'_>) -> Vec<card::Mention> 
 
 /// Leases the thread: `Ok(Some(state))` when this invocation holds it, `Ok(None)` when another
 /// live invocation held it all the while it was waited for.
-async fn lease(
+pub(super) async fn lease(
     store: &crate::dedup::Store,
     thread: &ThreadId,
     at: &Invocation,
@@ -311,7 +326,7 @@ async fn lease(
 }
 
 /// Gives the lease back; a failure is logged: the lease runs out by itself.
-async fn release(store: &crate::dedup::Store, thread: &ThreadId, at: &Invocation, posted: &mut Posted) {
+pub(super) async fn release(store: &crate::dedup::Store, thread: &ThreadId, at: &Invocation, posted: &mut Posted) {
     if let Err(error) = bounded(at, store.release(thread, &at.holder)).await {
         posted.store_errors += 1;
         tracing::error!(thread = %thread.key, error = chain(&error), "dedup store could not give the lease back; it runs out by itself");
@@ -319,7 +334,7 @@ async fn release(store: &crate::dedup::Store, thread: &ThreadId, at: &Invocation
 }
 
 /// A store call, given at most [`STORE_CALL`] and never past the invocation's stop.
-async fn bounded<T>(
+pub(super) async fn bounded<T>(
     at: &Invocation,
     call: impl std::future::Future<Output = Result<T, StoreError>>,
 ) -> Result<T, StoreError> {
@@ -355,11 +370,11 @@ fn latency(event: &crate::health::HealthEvent) -> Option<u64> {
 
 /// A space's send slots: shared by every container through the store when it is a table, else
 /// (or when the table does not answer) this container's own pacer.
-struct SharedPace<'a> {
-    deps: &'a Deps,
-    space: &'a Space,
+pub(super) struct SharedPace<'a> {
+    pub deps: &'a Deps,
+    pub space: &'a Space,
     /// Whether to ask the store: not when it just failed to lease the thread.
-    shared: bool,
+    pub shared: bool,
 }
 
 impl Pace for SharedPace<'_> {
