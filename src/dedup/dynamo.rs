@@ -237,7 +237,7 @@ impl DedupStore for DynamoStore {
                 .map_err(|error| failed("Query", error.into_service_error()))?;
             for item in page.items() {
                 let Some(id) = item.get("id").and_then(|id| id.as_s().ok()) else { continue };
-                let Some(tracked) = state_of(item).tracked else { continue };
+                let Some(tracked) = state_of(item).tracked.map(|tracked| *tracked) else { continue };
                 if let Some(thread) = ThreadId::from_id(id, &tracked.thread) {
                     found.push((thread, tracked));
                 }

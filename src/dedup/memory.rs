@@ -75,7 +75,7 @@ impl DedupStore for MemoryStore {
         let mut tracked: Vec<(ThreadId, Tracked)> = self
             .threads()
             .iter()
-            .filter_map(|(thread, entry)| Some((thread.clone(), entry.state.tracked.clone()?)))
+            .filter_map(|(thread, entry)| Some((thread.clone(), entry.state.tracked.as_deref()?.clone())))
             .collect();
         tracked.sort_by(|a, b| a.0.cmp(&b.0));
         Ok(tracked)

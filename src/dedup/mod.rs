@@ -70,7 +70,7 @@ pub struct ThreadState {
     /// posted about it.
     pub members: BTreeMap<String, Seen>,
     /// What reminders and the digest need of the notification (none for a digest's own thread).
-    pub tracked: Option<Tracked>,
+    pub tracked: Option<Box<Tracked>>,
 }
 
 /// The answer to a lease.

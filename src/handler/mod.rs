@@ -18,6 +18,7 @@ pub mod metrics;
 mod outcome;
 mod record;
 mod thread;
+mod tick;
 
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -38,6 +39,7 @@ pub use metrics::Metrics;
 pub use outcome::{Outcome, Posting, Sent};
 use record::{Prepared, Routed, prepare};
 use thread::Group;
+pub use tick::{DIGEST_LATE, TickError, TickSummary, tick, tick_time};
 
 /// Time allowed when the invocation has no deadline (a `Context::default()` in tests and the CLI).
 pub const DEFAULT_BUDGET: Duration = Duration::from_secs(60);
@@ -234,6 +236,8 @@ pub enum Response {
     Batch(SqsBatchResponse),
     /// For everything else: what was done.
     Summary(Summary),
+    /// For a scheduled tick: the reminders and digests posted.
+    Tick(TickSummary),
 }
 
 /// Why an invocation failed. Lambda retries it, then moves it to the dead-letter destination.
@@ -242,6 +246,17 @@ pub enum HandlerError {
     /// The input holds no record at all.
     #[error(transparent)]
     Envelope(#[from] EnvelopeError),
+    /// A tick whose time cannot be read.
+    #[error(transparent)]
+    Tick(#[from] TickError),
+    /// Some of a tick's due items could not be posted or recorded; the next tick tries them again.
+    #[error(
+        "{failed} reminders or digests due were not posted or not recorded; the next tick tries them again; see the log lines before this one"
+    )]
+    TickItems {
+        /// Items that failed.
+        failed: usize,
+    },
     /// Some records were not events, or their cards were not delivered.
     #[error(
         "{failed} of {records} records failed ({unusable} not an event, {undelivered} not delivered{}); see the per-record log lines",
@@ -265,10 +280,12 @@ impl From<HandlerError> for Diagnostic {
     /// Stable `errorType`s for alarms and metric filters: `delibird.NoEvent` (the input holds no
     /// record), `delibird.NotAnEvent` (records that hold no event), `delibird.WebhookRejected` (a
     /// webhook deleted or revoked: replace it), `delibird.DeliveryFailed` (anything a retry may
-    /// fix).
+    /// fix), `delibird.BadTick` and `delibird.TickFailed` (a scheduled tick).
     fn from(error: HandlerError) -> Self {
         let error_type = match &error {
             HandlerError::Envelope(_) => "delibird.NoEvent",
+            HandlerError::Tick(_) => "delibird.BadTick",
+            HandlerError::TickItems { .. } => "delibird.TickFailed",
             HandlerError::Records { undelivered: 0, .. } => "delibird.NotAnEvent",
             HandlerError::Records { rejected: 1.., .. } => "delibird.WebhookRejected",
             HandlerError::Records { .. } => "delibird.DeliveryFailed",
@@ -289,10 +306,29 @@ pub async fn handle_raw(event: LambdaEvent<Box<RawValue>>, deps: &Deps) -> Resul
     handle(LambdaEvent::new(payload, context), deps).await
 }
 
-/// Handles one invocation: any envelope delibird accepts, every record through [`run`].
+/// Handles one invocation: a scheduled tick ([`tick`]), or any envelope delibird accepts, every
+/// record through [`run`].
 pub async fn handle(event: LambdaEvent<Value>, deps: &Deps) -> Result<Response, HandlerError> {
     let invocation = Invocation::of(&event.context, deps.retry.deadline_margin);
     let request_id = &event.context.request_id;
+    if let Some(time) = tick_time(&event.payload) {
+        let now = time.inspect_err(|error| tracing::error!(request_id = %request_id, error = %error, "bad tick"))?;
+        let summary = tick(now, deps, &invocation).await;
+        tracing::info!(
+            request_id = %request_id,
+            tick = %now.to_rfc3339(),
+            tracked = summary.tracked,
+            reminders = summary.reminders,
+            digests = summary.digests,
+            held = summary.held,
+            failed = summary.failed,
+            "tick done"
+        );
+        if summary.failed > 0 {
+            return Err(HandlerError::TickItems { failed: summary.failed });
+        }
+        return Ok(Response::Tick(summary));
+    }
     let records = envelope::parse_value(&event.payload).inspect_err(|error| {
         tracing::error!(request_id = %request_id, error = %error, "invocation holds no record");
     })?;

@@ -176,7 +176,7 @@ fn track(state: &mut ThreadState, enriched: &crate::accounts::EnrichedEvent, thr
     let now = deps.card.clock.now();
     match &mut state.tracked {
         Some(tracked) => tracked.absorb(enriched, &deps.card, now),
-        None => state.tracked = Some(Tracked::new(enriched, &thread.key, &deps.card, now)),
+        None => state.tracked = Some(Box::new(Tracked::new(enriched, &thread.key, &deps.card, now))),
     }
 }
 

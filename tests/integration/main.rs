@@ -10,6 +10,7 @@ mod organizations;
 mod organizations_several;
 mod partitions;
 mod properties;
+mod reminders;
 mod render;
 mod routing;
 mod rules_properties;

@@ -366,6 +366,7 @@ async fn a_released_lease_can_be_taken_again_and_a_committed_state_is_what_the_n
     let said = ThreadState {
         posted: 1,
         members: [("*".to_owned(), Seen { fingerprint: "f".into(), updated: Some(1_674_799_371) })].into(),
+        tracked: None,
     };
     store.commit(&thread, "b", &said, now).await.unwrap();
     assert_eq!(store.lease(&thread, "c", now + LEASE, now).await.unwrap(), Lease::Held(said.clone()));

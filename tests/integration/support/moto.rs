@@ -75,23 +75,34 @@ impl Drop for Moto {
 }
 
 impl Moto {
-    /// Creates the dedup table as the collector template does: partition key `id` (S).
+    /// Creates the dedup table as the collector template does: partition key `id` (S), and the
+    /// `by-kind` index (`kind`, `id`; every attribute) the tick lists kept events by.
     pub async fn create_dedup_table(&self, name: &str) {
         use aws_sdk_dynamodb::types::{
-            AttributeDefinition, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+            AttributeDefinition, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
+            ProjectionType, ScalarAttributeType,
         };
+        let attribute = |name: &str| {
+            AttributeDefinition::builder().attribute_name(name).attribute_type(ScalarAttributeType::S).build().unwrap()
+        };
+        let key = |name: &str, kind: KeyType| {
+            KeySchemaElement::builder().attribute_name(name).key_type(kind).build().unwrap()
+        };
+        let by_kind = GlobalSecondaryIndex::builder()
+            .index_name("by-kind")
+            .key_schema(key("kind", KeyType::Hash))
+            .key_schema(key("id", KeyType::Range))
+            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+            .build()
+            .unwrap();
         aws_sdk_dynamodb::Client::new(&self.sdk_config())
             .create_table()
             .table_name(name)
             .billing_mode(BillingMode::PayPerRequest)
-            .attribute_definitions(
-                AttributeDefinition::builder()
-                    .attribute_name("id")
-                    .attribute_type(ScalarAttributeType::S)
-                    .build()
-                    .unwrap(),
-            )
-            .key_schema(KeySchemaElement::builder().attribute_name("id").key_type(KeyType::Hash).build().unwrap())
+            .attribute_definitions(attribute("id"))
+            .attribute_definitions(attribute("kind"))
+            .key_schema(key("id", KeyType::Hash))
+            .global_secondary_indexes(by_kind)
             .send()
             .await
             .expect("CreateTable");

@@ -18,6 +18,7 @@ use delibird::dedup::{Folding, MemoryStore, Store};
 use delibird::deps::Deps;
 use delibird::health::AccountId;
 use delibird::rules::DEFAULT_WEBHOOK;
+use delibird::schedule::ScheduleSettings;
 use delibird::spaces::{Space, Spaces};
 use delibird::webhook::{RetryPolicy, http_client};
 
@@ -39,6 +40,7 @@ pub struct Stack {
     aliases: StaticAliases,
     organizations: Option<EveryOrganization>,
     dedup: Option<Store>,
+    schedule: ScheduleSettings,
     folding: Folding,
     connect_timeout: Duration,
 }
@@ -57,6 +59,7 @@ pub fn routed(spaces: Spaces) -> Stack {
         aliases: StaticAliases::default(),
         organizations: None,
         dedup: None,
+        schedule: ScheduleSettings::standard(),
         folding: Folding::default(),
         connect_timeout: Duration::from_millis(500),
     }
@@ -107,6 +110,12 @@ impl Stack {
         self
     }
 
+    /// Reminders and the digest as `schedule` says.
+    pub fn schedule(mut self, schedule: ScheduleSettings) -> Self {
+        self.schedule = schedule;
+        self
+    }
+
     /// The HTTP client's connect timeout.
     pub fn connect_timeout(mut self, timeout: Duration) -> Self {
         self.connect_timeout = timeout;
@@ -126,6 +135,7 @@ impl Stack {
             dedup: self.dedup.unwrap_or_else(|| Store::Memory(MemoryStore::new())),
             folding: self.folding,
             metrics: None,
+            schedule: self.schedule,
         }
     }
 }
