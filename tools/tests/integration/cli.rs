@@ -39,7 +39,7 @@ impl Run {
     }
 
     /// Each stdout line as a webhook body, after checking Google would accept it.
-    fn bodies(&self) -> Vec<Value> {
+    pub(crate) fn bodies(&self) -> Vec<Value> {
         self.lines()
             .iter()
             .map(|line| {
@@ -302,13 +302,13 @@ fn send_refuses_a_webhook_on_another_host_and_never_prints_its_token() {
 // preview
 
 /// The page `preview` wrote in `dir`, after checking it names its path on stdout.
-fn preview_page(out: &Run, dir: &Path) -> String {
+pub(crate) fn preview_page(out: &Run, dir: &Path) -> String {
     let page = dir.join("preview.html");
     assert!(out.stdout.starts_with(&page.display().to_string()), "{out:?}");
     std::fs::read_to_string(&page).unwrap()
 }
 
-fn card_count(page: &str) -> usize {
+pub(crate) fn card_count(page: &str) -> usize {
     page.matches("<div class=\"card\"").count()
 }
 

@@ -7,6 +7,7 @@ mod inputs;
 mod preview;
 mod query;
 mod route;
+mod schedule;
 mod secret_hygiene;
 mod send;
 mod support;

@@ -17,6 +17,7 @@ mod inputs;
 mod preview;
 mod query;
 mod route;
+mod schedule;
 mod send;
 
 use std::path::PathBuf;
@@ -106,6 +107,32 @@ enum Command {
         #[arg(long)]
         no_webhook_check: bool,
     },
+    /// Print the reminder bodies due in (--since, --now] for the scheduled changes in files, as
+    /// JSON Lines: what the Lambda's tick posts in each event's thread (DELIBIRD_REMINDERS,
+    /// default 7d,1d,1h), taking every event as announced long before and nothing as reminded.
+    Reminders {
+        /// Files holding events in any envelope delibird accepts; `-` or nothing reads stdin.
+        files: Vec<PathBuf>,
+        /// Reminders whose moment is after this time (RFC 3339).
+        #[arg(long)]
+        since: chrono::DateTime<chrono::Utc>,
+        /// Up to and including this time (RFC 3339); default: now.
+        #[arg(long)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+    },
+    /// Print each space's daily digest body as of --now for the events in files, as JSON Lines:
+    /// open issues, changes due in 7 days, pending actions by account, resolved in 24 hours
+    /// (DELIBIRD_DIGEST_TZ names the day; DELIBIRD_DIGEST_EMPTY=post prints a quiet day's).
+    Digest {
+        /// Files holding events in any envelope delibird accepts; `-` or nothing reads stdin.
+        files: Vec<PathBuf>,
+        /// The digest's time (RFC 3339); default: now.
+        #[arg(long)]
+        now: Option<chrono::DateTime<chrono::Utc>>,
+        /// Routing rules: one digest per webhook they send events to; without, one (`default`).
+        #[arg(long, env = "DELIBIRD_RULES")]
+        rules: Option<String>,
+    },
     /// Run the local Google Chat webhook emulator until stopped (Ctrl-C), to try `send` or a
     /// `bootstrap` against: prints a webhook URL for space LOCAL (any space name works); `GET
     /// /_emulator/messages` lists what it accepted.
@@ -155,6 +182,12 @@ async fn main() -> ExitCode {
         Command::Route { rules, files, json, no_webhook_check } => {
             let check = if no_webhook_check { route::WebhookCheck::Skip } else { route::WebhookCheck::Resolve };
             route::route(&rules, &files, json, check).await
+        }
+        Command::Reminders { files, since, now } => {
+            schedule::reminders(&files, since, now.unwrap_or_else(chrono::Utc::now)).await
+        }
+        Command::Digest { files, now, rules } => {
+            schedule::digest(&files, now.unwrap_or_else(chrono::Utc::now), rules.as_deref()).await
         }
         Command::ChatEmulator { port, min_interval_ms } => emulator::run(port, min_interval_ms).await,
         Command::Demo { out } => demo::run(&out).await,

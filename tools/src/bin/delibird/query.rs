@@ -28,6 +28,8 @@ pub struct Viewed {
     pub location: String,
     /// What the rules read.
     pub view: Value,
+    /// The event, with its account's name.
+    pub enriched: EnrichedEvent,
 }
 
 /// Runs `sql` over the events in `files`: a table, or one JSON object per row.
@@ -100,6 +102,7 @@ pub async fn views(files: &[PathBuf], config: &Config, status: &mut Status) -> V
                 input: input.name.clone(),
                 location: record.location.to_string(),
                 view: view(raw, &enriched, degraded, &config.card),
+                enriched,
             });
         }
     }

@@ -34,29 +34,9 @@ pub async fn route(rules: &str, files: &[PathBuf], json: bool, check: WebhookChe
         Ok(config) => config,
         Err(error) => return usage(&error.to_string()),
     };
-    let text = match rules.trim().strip_prefix("ssm:") {
-        Some(name) => {
-            let sdk = delibird::deps::aws_sdk(None).await;
-            delibird::secret::ssm_text(name, &sdk).await.map_err(|error| chain(&error))
-        }
-        None => std::fs::read_to_string(rules).map_err(|error| format!("cannot read: {error}")),
-    };
-    let text = match text {
-        Ok(text) => text,
-        Err(error) => return usage(&format!("{rules}: {error}")),
-    };
-    let default_webhook = ["DELIBIRD_WEBHOOK_URL", "DELIBIRD_WEBHOOK_SECRET"]
-        .iter()
-        .any(|name| std::env::var(name).is_ok_and(|value| !value.trim().is_empty()));
-    let tags = config.organizations.as_ref().map_or(&[][..], |lookup| &lookup.settings.tag_keys[..]);
-    let rule_set = match RuleSet::parse(&text, &Context { default_webhook, account_tags: Some(tags) }) {
+    let rule_set = match load(rules, &config).await {
         Ok(rule_set) => rule_set,
-        Err(errors) => {
-            for error in errors.0 {
-                eprintln!("delibird: {rules}: {error}");
-            }
-            return Status::Unusable;
-        }
+        Err(status) => return status,
     };
     if check == WebhookCheck::Resolve {
         let unresolved = unresolved(&rule_set, &config).await;
@@ -74,7 +54,7 @@ pub async fn route(rules: &str, files: &[PathBuf], json: bool, check: WebhookChe
     }
     let mut status = Status::Ok;
     let viewed = views(files, &config, &mut status).await;
-    for Viewed { input, location, view } in &viewed {
+    for Viewed { input, location, view, .. } in &viewed {
         let matched = rule_set.route(view);
         let title = view["delibird"]["title"].as_str().unwrap_or_default();
         let line = if json {
@@ -96,6 +76,29 @@ pub async fn route(rules: &str, files: &[PathBuf], json: bool, check: WebhookChe
         println!("{line}");
     }
     status
+}
+
+/// The rules in `rules` (a file, or `ssm:/parameter/name`), as the Lambda reads them; each error
+/// is printed, located, and the status is 2.
+pub async fn load(rules: &str, config: &Config) -> Result<RuleSet, Status> {
+    let text = match rules.trim().strip_prefix("ssm:") {
+        Some(name) => {
+            let sdk = delibird::deps::aws_sdk(None).await;
+            delibird::secret::ssm_text(name, &sdk).await.map_err(|error| chain(&error))
+        }
+        None => std::fs::read_to_string(rules).map_err(|error| format!("cannot read: {error}")),
+    };
+    let text = text.map_err(|error| usage(&format!("{rules}: {error}")))?;
+    let default_webhook = ["DELIBIRD_WEBHOOK_URL", "DELIBIRD_WEBHOOK_SECRET"]
+        .iter()
+        .any(|name| std::env::var(name).is_ok_and(|value| !value.trim().is_empty()));
+    let tags = config.organizations.as_ref().map_or(&[][..], |lookup| &lookup.settings.tag_keys[..]);
+    RuleSet::parse(&text, &Context { default_webhook, account_tags: Some(tags) }).map_err(|errors| {
+        for error in errors.0 {
+            eprintln!("delibird: {rules}: {error}");
+        }
+        Status::Unusable
+    })
 }
 
 /// Each webhook, by name, whose URL cannot be had here, as the Lambda resolves them at start
