@@ -166,7 +166,9 @@ fn action_item(account: &str, events: &[&Tracked]) -> Item {
     let pending = |t: &Tracked| t.accounts.values().find(|p| p.label == account).map_or(0, |p| p.pending);
     let mut value = headline(first).and(format!(": {}", pending_words(pending(first), first.action_required)));
     if events.len() > 1 {
-        value = value.then(Style::Aside, format!(" +{} more events", events.len() - 1), Width::Whole);
+        let more = events.len() - 1;
+        let noun = if more == 1 { "event" } else { "events" };
+        value = value.then(Style::Aside, format!(" +{more} more {noun}"), Width::Whole);
     }
     Item {
         row: Row::new(Text::event(account, Width::At(TITLE_CHARS)), value, Glyph::Account),

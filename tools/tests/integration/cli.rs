@@ -428,4 +428,11 @@ fn demo_posts_every_sample_and_records_bodies_google_chat_accepts() {
     let joined =
         lines.iter().find(|body| body["cardsV2"][0]["cardId"] == "aws-health-accounts-joined").expect("a reply");
     assert!(joined.to_string().contains("edge-cdn") && joined.to_string().contains("payments-prod"), "{joined}");
+    // The tick: the storm's 7-day reminder in its thread, then the space's digest listing it.
+    assert_eq!(thread_of("⏰ Starts in 7 days"), storm, "{}", out.stdout);
+    let reminder = lines.iter().find(|body| body["cardsV2"][0]["cardId"] == "aws-health-reminder").expect("a reminder");
+    assert!(reminder.to_string().contains("all 14 resources pending"), "{reminder}");
+    assert_eq!(out.stdout.matches("posted (digest)").count(), 1, "{}", out.stdout);
+    let digest = lines.iter().find(|body| body["cardsV2"][0]["cardId"] == "aws-health-digest").expect("a digest");
+    assert!(digest.to_string().contains("DEMO_STORM"), "the digest lists the storm's retirement: {digest}");
 }

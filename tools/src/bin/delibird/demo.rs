@@ -1,16 +1,19 @@
 //! `delibird demo`: the whole Lambda path on a laptop, with no AWS or Google account. Bundled
 //! sample events go, in SNS envelopes, through the real handler (validate, enrich, render, HTTP
 //! delivery with retry) into the local Google Chat emulator, which enforces Chat's one message per
-//! second per space, so the retries on 429 are real too.
+//! second per space, so the retries on 429 are real too. Then one scheduled tick, as the
+//! collector's schedule sends it: a reminder in the storm's thread and the space's digest.
 
 use std::path::Path;
 
+use chrono::{DateTime, NaiveTime, SecondsFormat, TimeDelta, Utc};
 use delibird::accounts::StaticAliases;
 use delibird::chat;
 use delibird::deps::Deps;
 use delibird::envelope::{sns_event, sqs_event};
 use delibird::handler::{Response, handle};
 use delibird::health::AccountId;
+use delibird::schedule;
 use delibird::webhook::{RetryPolicy, http_client};
 use delibird_tools::chat_emulator::ChatEmulator;
 use lambda_runtime::{Context, LambdaEvent};
@@ -107,7 +110,10 @@ async fn demo(out: &Path) -> Result<Status, Box<dyn std::error::Error>> {
 
     // A small storm: one event raised in several accounts at once is one thread, its first
     // message a roll-up naming every account; accounts that come in a later batch are one reply.
-    for (index, (name, batch)) in storm()?.into_iter().enumerate() {
+    // The retirement is due 7 days after tomorrow 09:00 UTC, when the tick below runs.
+    let tick_at =
+        (Utc::now() + TimeDelta::days(1)).date_naive().and_time(NaiveTime::MIN).and_utc() + TimeDelta::hours(9);
+    for (index, (name, batch)) in storm(tick_at + TimeDelta::days(7))?.into_iter().enumerate() {
         let invocation = LambdaEvent::new(sqs_event(&batch, TOPIC), Context::default());
         let before = emulator.requests();
         let result = handle(invocation, &deps).await;
@@ -126,6 +132,36 @@ async fn demo(out: &Path) -> Result<Status, Box<dyn std::error::Error>> {
                 println!("  FAILED                  {name:<44} {error}");
                 status = Status::Undelivered;
             }
+        }
+    }
+
+    // The scheduled tick, as the collector's schedule sends it, at tomorrow 09:00 UTC: the
+    // storm's retirement starts in 7 days (a reminder in its thread), and it is digest time.
+    let invocation = LambdaEvent::new(
+        json!({"delibird": "tick", "scheduledTime": tick_at.to_rfc3339_opts(SecondsFormat::Secs, true)}),
+        Context::default(),
+    );
+    let before = emulator.received().len();
+    match handle(invocation, &deps).await {
+        Ok(Response::Tick(summary)) if summary.reminders == 1 && summary.digests == 1 => {
+            let posted = emulator.received();
+            for message in &posted[before..] {
+                let kind = match message.body["cardsV2"][0]["cardId"].as_str() {
+                    Some(schedule::REMINDER_CARD_ID) => "posted (reminder)",
+                    _ => "posted (digest)",
+                };
+                let title = message.body["cardsV2"][0]["card"]["header"]["title"].as_str().unwrap_or_default();
+                let title: String = title.chars().take(44).collect();
+                println!(
+                    "  {kind:<22}  {title:<44} tick {}  {}",
+                    tick_at.format("%d %b %H:%M UTC"),
+                    message.thread_name
+                );
+            }
+        }
+        other => {
+            println!("  FAILED                  tick at {tick_at}: {other:?}");
+            status = Status::Undelivered;
         }
     }
 
@@ -153,9 +189,9 @@ async fn demo(out: &Path) -> Result<Status, Box<dyn std::error::Error>> {
     Ok(status)
 }
 
-/// An EC2 instance retirement raised in five accounts at once (one queue batch), then in two
-/// more (a later batch).
-fn storm() -> serde_json::Result<Vec<(String, Vec<Value>)>> {
+/// An EC2 instance retirement starting at `start`, raised in five accounts at once (one queue
+/// batch), then in two more (a later batch).
+fn storm(start: DateTime<Utc>) -> serde_json::Result<Vec<(String, Vec<Value>)>> {
     let retirement: Value = serde_json::from_str(SAMPLES[1].1)?;
     let in_account = |account: &str, n: usize| {
         let mut copy = retirement.clone();
@@ -163,6 +199,7 @@ fn storm() -> serde_json::Result<Vec<(String, Vec<Value>)>> {
         copy["detail"]["affectedAccount"] = json!(account);
         copy["detail"]["eventArn"] =
             json!("arn:aws:health:us-east-1::event/EC2/AWS_EC2_INSTANCE_RETIREMENT_SCHEDULED/DEMO_STORM");
+        copy["detail"]["startTime"] = json!(start.format("%a, %d %b %Y %H:%M:%S GMT").to_string());
         copy["detail"]["affectedEntities"] = json!([
             {"entityValue": format!("arn:aws:ec2:us-east-1:{account}:instance/i-0{n}a1b2c3d4e5f6a7b"), "status": "PENDING"},
             {"entityValue": format!("arn:aws:ec2:us-east-1:{account}:instance/i-0{n}f6e5d4c3b2a1f0e"), "status": "PENDING"}
