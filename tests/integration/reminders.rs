@@ -236,6 +236,8 @@ async fn scheduled_changes_get_reminders_and_daily_digests_through_the_handler()
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn scheduled_changes_get_reminders_and_daily_digests_through_bootstrap_and_dynamodb() {
+    // About 800 invocations in 10 s load both cores: not beside a test that measures rates.
+    let _alone = crate::support::TIMING.lock().await;
     let moto = Moto::start();
     moto.create_dedup_table("delibird-dedup").await;
     let api = RuntimeApi::start().await;

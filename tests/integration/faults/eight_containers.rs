@@ -16,6 +16,7 @@ const CARDS: usize = 36;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn eight_containers_post_36_cards_to_one_space_each_once_on_the_first_pass_at_chats_rate() {
+    let _alone = crate::support::TIMING.lock().await;
     let rig = Rig::start(Duration::from_secs(1)).await;
     let paced = [("DELIBIRD_WEBHOOK_INTERVAL_MS", "1100")];
     let containers = futures::future::join_all((0..CONTAINERS).map(|_| rig.container(&paced))).await;

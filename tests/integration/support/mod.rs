@@ -39,3 +39,8 @@ pub fn health_event_files() -> Vec<(String, Vec<u8>)> {
     files.sort();
     files
 }
+
+/// Held by the tests whose figures are timing (the rate of 429s of eight containers at Chat's
+/// pace) and by those that load both cores for seconds (the bootstrap walk of eight simulated
+/// days), so that the one never runs beside the other: `cargo test` runs two tests at once here.
+pub static TIMING: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
