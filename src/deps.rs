@@ -126,6 +126,15 @@ impl Deps {
             Some(RulesConfig::Loaded(rules)) => Some(rules.clone()),
             Some(RulesConfig::Ssm(name)) => Some(rules_from_ssm(name, &config, default.is_some(), sdk).await?),
         };
+        if let Some(rules) = &rules
+            && config.schedule.digest.is_none()
+            && rules.rules.iter().any(|rule| rule.digest_only)
+        {
+            tracing::warn!(
+                "the rules send some events to the digest only, but the digest is off (DELIBIRD_DIGEST_AT is blank): \
+                 those events are posted as cards instead, so that none is lost"
+            );
+        }
         let spaces = match (rules, default) {
             (Some(rules), default) => {
                 let urls = spaces::resolve_all(&rules, default.as_ref(), &channel, sources)

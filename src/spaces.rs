@@ -78,6 +78,8 @@ pub struct Route<'a> {
     pub unmatched: bool,
     /// Who a new thread calls on, per space (by name): the matching rules' `mention`s.
     pub mentions: Vec<(&'a str, &'a Mention)>,
+    /// Of `spaces`, by name, those the event goes to the daily digest of alone, with no card.
+    pub digest_only: Vec<&'a str>,
 }
 
 impl Spaces {
@@ -125,7 +127,13 @@ impl Spaces {
     /// space.
     pub fn route(&self, view: impl FnOnce() -> Value) -> Route<'_> {
         match &self.routing {
-            Routing::One(space) => Route { rules: None, spaces: vec![space], unmatched: false, mentions: Vec::new() },
+            Routing::One(space) => Route {
+                rules: None,
+                spaces: vec![space],
+                unmatched: false,
+                mentions: Vec::new(),
+                digest_only: Vec::new(),
+            },
             Routing::Rules { rules, spaces, index, .. } => {
                 let matched = rules.route(&view());
                 let mut chosen: Vec<&Space> = Vec::new();
@@ -142,7 +150,25 @@ impl Spaces {
                         mentions.push((space, mention));
                     }
                 }
-                Route { rules: Some(matched.rules), spaces: chosen, unmatched: matched.unmatched, mentions }
+                // A space is digest-only when every webhook naming it for this event is.
+                let digest_only = chosen
+                    .iter()
+                    .filter(|space| {
+                        matched
+                            .webhooks
+                            .iter()
+                            .filter(|name| std::ptr::eq(&spaces[index[**name]], **space))
+                            .all(|name| matched.digest_only.contains(name))
+                    })
+                    .map(|space| space.name.as_str())
+                    .collect();
+                Route {
+                    rules: Some(matched.rules),
+                    spaces: chosen,
+                    unmatched: matched.unmatched,
+                    mentions,
+                    digest_only,
+                }
             }
         }
     }

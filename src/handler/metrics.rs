@@ -40,7 +40,7 @@ impl Metrics {
                     }
                     Posting::Duplicate => self.duplicate += 1,
                     Posting::Undelivered(error) => self.retried_after_429 += error.rate_limited(),
-                    Posting::Included | Posting::Held | Posting::Postponed => {}
+                    Posting::Included | Posting::Digest | Posting::Held | Posting::Postponed => {}
                 }
             }
         }

@@ -140,13 +140,15 @@ pub async fn run(records: &[Record], deps: &Deps, invocation: &Invocation) -> (V
 
     // One group per thread of each space, in the order the spaces were first named.
     let mut groups: Vec<Group<'_>> = Vec::new();
-    let mut index_of: BTreeMap<crate::dedup::ThreadId, usize> = BTreeMap::new();
+    let mut index_of: BTreeMap<(crate::dedup::ThreadId, bool), usize> = BTreeMap::new();
     for (index, record) in routed.iter().enumerate() {
         let Some(record) = record else { continue };
         for space in &record.spaces {
             let thread = space.thread(&record.notification.thread);
-            let at = *index_of.entry(thread.clone()).or_insert_with(|| {
-                groups.push(Group { space, thread, copies: Vec::new() });
+            // Copies kept for the digest are a group of their own: they post nothing.
+            let quiet = record.digest_only.contains(&space.name.as_str());
+            let at = *index_of.entry((thread.clone(), quiet)).or_insert_with(|| {
+                groups.push(Group { space, thread, copies: Vec::new(), quiet });
                 groups.len() - 1
             });
             groups[at].copies.push(index);
@@ -222,6 +224,10 @@ pub struct Summary {
     /// account of a roll-up or a join reply (absent when none).
     #[serde(skip_serializing_if = "is_zero")]
     pub rolled_up: usize,
+    /// Cards (one per record and space) a `digest_only` rule kept for the space's daily digest
+    /// instead of posting (absent when none).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub kept_for_digest: usize,
 }
 
 fn is_zero(count: &usize) -> bool {
@@ -400,6 +406,7 @@ pub fn summarise(outcomes: &[Outcome]) -> Summary {
                             summary.degraded += usize::from(problems.is_some());
                         }
                         Posting::Included => summary.rolled_up += 1,
+                        Posting::Digest => summary.kept_for_digest += 1,
                         Posting::Duplicate => summary.duplicates += 1,
                         Posting::Undelivered(_) | Posting::Held | Posting::Postponed => {}
                     }

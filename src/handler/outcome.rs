@@ -49,6 +49,8 @@ pub enum Posting {
     Included,
     /// The thread there says this already (or this is a late copy of an older update).
     Duplicate,
+    /// A `digest_only` rule sent it there: kept for the space's daily digest, with no card.
+    Digest,
     /// It could not be delivered.
     Undelivered(DeliveryError),
     /// Another invocation that is still running holds the thread: left for a retry, which will
@@ -64,7 +66,7 @@ impl Posting {
     pub fn is_failure(&self) -> bool {
         match self {
             Self::Undelivered(_) | Self::Held | Self::Postponed => true,
-            Self::Posted(_) | Self::Included | Self::Duplicate => false,
+            Self::Posted(_) | Self::Included | Self::Duplicate | Self::Digest => false,
         }
     }
 }

@@ -54,6 +54,9 @@ pub(crate) struct Routed<'a> {
     pub spaces: Vec<&'a Space>,
     /// Who a new thread about it calls on, per space name.
     pub mentions: Vec<(&'a str, &'a Mention)>,
+    /// The spaces, by name, it goes to the daily digest of alone (`digest_only` rules). None when
+    /// the digest is off: then those rules post cards, so that nothing is lost.
+    pub digest_only: Vec<&'a str>,
 }
 
 impl Routed<'_> {
@@ -116,6 +119,7 @@ pub(crate) async fn prepare<'a>(record: &Record, deps: &'a Deps) -> Prepared<'a>
         notification,
         spaces: route.spaces,
         mentions: route.mentions,
+        digest_only: if deps.schedule.digest.is_some() { route.digest_only } else { Vec::new() },
     }))
 }
 
@@ -137,6 +141,7 @@ pub(crate) fn log(routed: &Routed<'_>, outcome: &Outcome) {
     };
     let posted = names(|p| matches!(p, Posting::Posted(_) | Posting::Included));
     let duplicate = names(|p| matches!(p, Posting::Duplicate));
+    let digest = names(|p| matches!(p, Posting::Digest));
     let failed = names(Posting::is_failure);
     let attempts: u32 = sent.iter().map(|s| s.posting.attempts()).sum();
     let errors: Vec<String> = sent
@@ -150,6 +155,7 @@ pub(crate) fn log(routed: &Routed<'_>, outcome: &Outcome) {
         (Some(_), _) => ("undelivered", "record failed"),
         (None, Some(_)) if problems.is_some() => ("posted_degraded", "record posted"),
         (None, Some(_)) => ("posted", "record posted"),
+        (None, None) if digest.is_some() => ("kept_for_digest", "record kept for the digest"),
         (None, None) => ("duplicate", "record skipped"),
     };
     let webhooks = sent.iter().map(|s| s.space.as_str()).collect::<Vec<_>>().join(",");
@@ -171,6 +177,7 @@ pub(crate) fn log(routed: &Routed<'_>, outcome: &Outcome) {
                 webhooks,
                 posted,
                 duplicate,
+                digest,
                 failed,
                 attempts,
                 error,
@@ -192,7 +199,7 @@ impl Posting {
         match self {
             Self::Posted(delivery) => delivery.attempts,
             Self::Undelivered(error) => error.attempts(),
-            Self::Included | Self::Duplicate | Self::Held | Self::Postponed => 0,
+            Self::Included | Self::Duplicate | Self::Digest | Self::Held | Self::Postponed => 0,
         }
     }
 
@@ -202,7 +209,7 @@ impl Posting {
             Self::Undelivered(error) => Some(chain(error)),
             Self::Held => Some("another invocation that is still running holds this thread; left for a retry".into()),
             Self::Postponed => Some("not started: the invocation's deadline is near; left for a retry".into()),
-            Self::Posted(_) | Self::Included | Self::Duplicate => None,
+            Self::Posted(_) | Self::Included | Self::Duplicate | Self::Digest => None,
         }
     }
 }

@@ -48,6 +48,9 @@ pub(crate) struct Group<'a> {
     pub thread: ThreadId,
     /// The copies: the index of each record among the invocation's.
     pub copies: Vec<usize>,
+    /// True when a `digest_only` rule sent them: kept in the thread's state for the space's
+    /// digest, never posted.
+    pub quiet: bool,
 }
 
 /// What happened in a thread: each copy's posting, and what it cost.
@@ -100,6 +103,39 @@ pub(crate) async fn post(group: Group<'_>, records: &[Option<Routed<'_>>], deps:
     let messages = plan(&copies, &state);
     let mut results: Vec<(usize, Posting)> = Vec::new();
     let mut state = state;
+    if group.quiet {
+        // Kept for the digest: what the thread would say is remembered, and nothing is posted.
+        for (index, routed) in messages.iter().flat_map(Message::copies) {
+            routed.enriched(deps).await;
+            remember(&mut state, routed, &group, deps);
+            results.push((*index, Posting::Digest));
+        }
+        if leased {
+            if results.is_empty() {
+                release(store, &group.thread, at, &mut posted).await;
+            } else if let Err(error) =
+                bounded(at, store.commit(&group.thread, &at.holder, &state, SystemTime::now())).await
+            {
+                posted.store_errors += 1;
+                tracing::error!(thread = %group.thread.key, error = chain(&error), "dedup store could not keep an event for the digest");
+                results = results.into_iter().map(|(index, _)| (index, Posting::Postponed)).collect();
+            }
+        } else {
+            // Without the store nothing is kept: the digest would never list it. Left for a retry.
+            results = results.into_iter().map(|(index, _)| (index, Posting::Postponed)).collect();
+        }
+        posted.postings = copies
+            .iter()
+            .map(|(index, _)| {
+                let posting = results
+                    .iter()
+                    .position(|(at, _)| at == index)
+                    .map_or(Posting::Duplicate, |found| results.swap_remove(found).1);
+                (*index, posting)
+            })
+            .collect();
+        return posted;
+    }
     let mut failed = false;
     for message in messages {
         if failed {
@@ -118,14 +154,7 @@ pub(crate) async fn post(group: Group<'_>, records: &[Option<Routed<'_>>], deps:
             Ok(delivery) => {
                 state.posted += 1;
                 for (position, (index, routed)) in message.copies().iter().enumerate() {
-                    let notification = &routed.notification;
-                    let seen = Seen { fingerprint: notification.fingerprint.clone(), updated: notification.updated };
-                    state.members.insert(notification.member.clone(), seen);
-                    if deps.schedule.is_on()
-                        && let Some(enriched) = routed.enriched.get()
-                    {
-                        track(&mut state, enriched, &group.thread, deps);
-                    }
+                    remember(&mut state, routed, &group, deps);
                     if let Some(latency) = routed.enriched.get().and_then(|enriched| latency(&enriched.event)) {
                         posted.latencies.push(latency);
                     }
@@ -169,6 +198,23 @@ pub(crate) async fn post(group: Group<'_>, records: &[Option<Routed<'_>>], deps:
         })
         .collect();
     posted
+}
+
+/// Notes in the thread's state that it was told `routed`'s update: its member's fingerprint, and
+/// the event for reminders and the digest.
+fn remember(state: &mut ThreadState, routed: &Routed<'_>, group: &Group<'_>, deps: &Deps) {
+    let notification = &routed.notification;
+    let seen = Seen { fingerprint: notification.fingerprint.clone(), updated: notification.updated };
+    state.members.insert(notification.member.clone(), seen);
+    if deps.schedule.is_on()
+        && let Some(enriched) = routed.enriched.get()
+    {
+        track(state, enriched, &group.thread, deps);
+        if let Some(tracked) = state.tracked.as_mut() {
+            // Once the thread has a card, it is an ordinary thread.
+            tracked.digest_only = group.quiet && state.posted == 0;
+        }
+    }
 }
 
 /// Keeps what reminders and the digest need of the notification the thread was just told about.

@@ -34,6 +34,8 @@ struct RawRule {
     stop: bool,
     #[serde(default)]
     mention: Vec<Spanned<String>>,
+    #[serde(default)]
+    digest_only: bool,
 }
 
 /// One rules file being read: its text, what it holds, and the problems found so far.
@@ -137,7 +139,8 @@ impl Reading<'_> {
             };
             self.check_tags(&condition, line, &name);
             let mentions = self.mentions(raw, line, &name);
-            rules.push(Rule { name, condition, webhooks: dedup(&raw.webhooks), stop: raw.stop, mentions });
+            let webhooks = dedup(&raw.webhooks);
+            rules.push(Rule { name, condition, webhooks, stop: raw.stop, mentions, digest_only: raw.digest_only });
         }
         rules
     }

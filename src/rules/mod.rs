@@ -65,6 +65,9 @@ pub struct Rule {
     pub stop: bool,
     /// Who the first message of a matching event's thread calls on, in each of `webhooks`.
     pub mentions: Vec<Mention>,
+    /// `digest_only = true`: matching events go to the daily digest of `webhooks`' spaces, with no
+    /// card of their own, unless another matching rule sends them there as cards.
+    pub digest_only: bool,
 }
 
 /// What happens to an event no rule matched.
@@ -111,12 +114,21 @@ pub struct Matched<'a> {
     pub unmatched: bool,
     /// Each webhook's mentions from the rules that matched, each once, in order.
     pub mentions: Vec<(&'a str, &'a Mention)>,
+    /// Of `webhooks`, those only `digest_only` rules named: the event goes to their digest alone.
+    pub digest_only: Vec<&'a str>,
 }
 
 impl RuleSet {
     /// The rules `view` matches, in order until one with `stop`, and where the event goes.
     pub fn route(&self, view: &Value) -> Matched<'_> {
-        let mut matched = Matched { rules: Vec::new(), webhooks: Vec::new(), unmatched: false, mentions: Vec::new() };
+        let mut matched = Matched {
+            rules: Vec::new(),
+            webhooks: Vec::new(),
+            unmatched: false,
+            mentions: Vec::new(),
+            digest_only: Vec::new(),
+        };
+        let mut as_cards: Vec<&str> = Vec::new();
         for rule in &self.rules {
             if !rule.condition.matches(view) {
                 continue;
@@ -125,6 +137,9 @@ impl RuleSet {
             for webhook in &rule.webhooks {
                 if !matched.webhooks.contains(&webhook.as_str()) {
                     matched.webhooks.push(webhook);
+                }
+                if !rule.digest_only && !as_cards.contains(&webhook.as_str()) {
+                    as_cards.push(webhook);
                 }
                 for mention in &rule.mentions {
                     if !matched.mentions.contains(&(webhook.as_str(), mention)) {
@@ -140,8 +155,10 @@ impl RuleSet {
             matched.unmatched = true;
             if let Unmatched::Webhook(name) = &self.unmatched {
                 matched.webhooks.push(name);
+                as_cards.push(name);
             }
         }
+        matched.digest_only = matched.webhooks.iter().copied().filter(|webhook| !as_cards.contains(webhook)).collect();
         matched
     }
 
@@ -231,6 +248,39 @@ webhooks = ["payments", "payments"]
 
         let other = rules.route(&event("AWS_EC2_OPERATIONAL_ISSUE", "high", "data-prod"));
         assert_eq!((other.rules, other.webhooks, other.unmatched), (vec![], vec!["platform"], true));
+    }
+
+    #[test]
+    fn a_digest_only_rule_keeps_its_webhooks_for_the_digest_unless_a_card_rule_names_them_too() {
+        let text = r#"
+default = "platform"
+
+[webhooks]
+platform = "env:DELIBIRD_WEBHOOK_PLATFORM"
+oncall = "env:DELIBIRD_WEBHOOK_ONCALL"
+
+[[rule]]
+name = "account notifications in the digest"
+where = "detail.eventTypeCategory = 'accountNotification'"
+webhooks = ["platform"]
+digest_only = true
+
+[[rule]]
+name = "critical to on-call and platform"
+where = "delibird.severity = 'critical'"
+webhooks = ["oncall", "platform"]
+"#;
+        let rules = parse(text, false).unwrap();
+        let notice = json!({"detail": {"eventTypeCategory": "accountNotification"}, "delibird": {"severity": "info"}});
+        let quiet = rules.route(&notice);
+        assert_eq!((quiet.webhooks, quiet.digest_only), (vec!["platform"], vec!["platform"]));
+        let critical =
+            json!({"detail": {"eventTypeCategory": "accountNotification"}, "delibird": {"severity": "critical"}});
+        let loud = rules.route(&critical);
+        assert_eq!(loud.webhooks, ["platform", "oncall"]);
+        assert!(loud.digest_only.is_empty(), "a card rule naming the webhook wins: {:?}", loud.digest_only);
+        let other = rules.route(&json!({"detail": {"eventTypeCategory": "issue"}, "delibird": {"severity": "high"}}));
+        assert!(other.unmatched && other.digest_only.is_empty(), "the default takes cards");
     }
 
     #[test]

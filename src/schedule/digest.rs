@@ -40,6 +40,9 @@ pub struct Digest<'a> {
     pub actions: BTreeMap<String, Vec<&'a Tracked>>,
     /// Events closed in the last 24 hours, latest first.
     pub resolved: Vec<&'a Tracked>,
+    /// Events a `digest_only` rule kept for the digest, updated in the last 24 hours, latest
+    /// first: listed once whatever else they are, so that a quiet space loses none.
+    pub kept: Vec<&'a Tracked>,
 }
 
 impl<'a> Digest<'a> {
@@ -47,6 +50,10 @@ impl<'a> Digest<'a> {
     pub fn of(events: impl IntoIterator<Item = &'a Tracked>, now: DateTime<Utc>) -> Self {
         let mut digest = Digest::default();
         for tracked in events {
+            if tracked.digest_only && moment(tracked.last_posted) <= now && now - moment(tracked.last_posted) <= BEHIND
+            {
+                digest.kept.push(tracked);
+            }
             let start = tracked.start_at();
             let started = start.is_none_or(|start| start <= now);
             if tracked.is_closed() {
@@ -74,6 +81,7 @@ impl<'a> Digest<'a> {
         digest.open.sort_by_key(|t| (std::cmp::Reverse(t.severity()), std::cmp::Reverse(t.last_posted)));
         digest.coming.sort_by_key(|t| t.start);
         digest.resolved.sort_by_key(|t| std::cmp::Reverse(t.end.unwrap_or(t.last_posted)));
+        digest.kept.sort_by_key(|t| std::cmp::Reverse(t.last_posted));
         for events in digest.actions.values_mut() {
             events.sort_by_key(|t| t.start.unwrap_or(i64::MAX));
         }
@@ -82,7 +90,11 @@ impl<'a> Digest<'a> {
 
     /// True when it has nothing to say.
     pub fn is_empty(&self) -> bool {
-        self.open.is_empty() && self.coming.is_empty() && self.actions.is_empty() && self.resolved.is_empty()
+        self.open.is_empty()
+            && self.coming.is_empty()
+            && self.actions.is_empty()
+            && self.resolved.is_empty()
+            && self.kept.is_empty()
     }
 }
 
@@ -99,6 +111,7 @@ pub fn card(digest: &Digest<'_>, space: &str, day: NaiveDate, zone: &str, now: D
     count(digest.coming.len(), "change coming", "changes coming");
     count(digest.actions.len(), "account with actions", "accounts with actions");
     count(digest.resolved.len(), "resolved", "resolved");
+    count(digest.kept.len(), "notice", "notices");
     let title = if counts.is_empty() {
         "📋 Daily digest: nothing open, nothing coming".to_owned()
     } else {
@@ -123,6 +136,8 @@ pub fn card(digest: &Digest<'_>, space: &str, day: NaiveDate, zone: &str, now: D
     section(format!("Still to do, by account ({})", digest.actions.len()), actions, digest.actions.len());
     let resolved = digest.resolved.iter().take(SECTION_ITEMS).map(|t| resolved_item(t, now)).collect();
     section(format!("Resolved in the last 24 hours ({})", digest.resolved.len()), resolved, digest.resolved.len());
+    let kept = digest.kept.iter().take(SECTION_ITEMS).map(|t| kept_item(t, now)).collect();
+    section(format!("Notices for this digest only ({})", digest.kept.len()), kept, digest.kept.len());
     let severity = digest.open.iter().chain(&digest.coming).map(|t| t.severity()).max().unwrap_or(Severity::Info);
     Card {
         id: DIGEST_CARD_ID,
@@ -193,6 +208,15 @@ fn resolved_item(tracked: &Tracked, now: DateTime<Utc>) -> Item {
     }
 }
 
+fn kept_item(tracked: &Tracked, now: DateTime<Utc>) -> Item {
+    let label = format!("{} · {}", tracked.severity().label(), relative(moment(tracked.last_posted), now));
+    Item {
+        row: Row::new(label, headline(tracked), Glyph::Severity(tracked.severity()))
+            .noted(Some(Text::event(tracked.place(), Width::At(TITLE_CHARS)))),
+        link: tracked.link.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::tracked::AccountPart;
@@ -220,7 +244,22 @@ mod tests {
             first_posted: start - 86_400 * 10,
             last_posted: start - 3_600,
             reminded: Vec::new(),
+            digest_only: false,
         }
+    }
+
+    #[test]
+    fn an_event_kept_for_the_digest_alone_is_listed_while_it_is_new() {
+        let now: DateTime<Utc> = "2026-12-03T09:00:00Z".parse().unwrap();
+        let mut notice = event(7, "accountNotification", "open", now.timestamp() - 86_400 * 30, 0);
+        notice.digest_only = true;
+        notice.last_posted = now.timestamp() - 3_600;
+        let digest = Digest::of([&notice], now);
+        assert_eq!(digest.kept.len(), 1);
+        let text = serde_json::to_string(&chat::render(&card(&digest, "quiet", now.date_naive(), "UTC", now))).unwrap();
+        assert!(text.contains("Notices for this digest only (1)") && text.contains("EC2 event number 7"), "{text}");
+        notice.last_posted = now.timestamp() - 86_400 * 2;
+        assert!(Digest::of([&notice], now).is_empty(), "listed once, the day after it came");
     }
 
     #[test]

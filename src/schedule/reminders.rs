@@ -176,6 +176,7 @@ mod tests {
             first_posted: at(first_posted),
             last_posted: at(first_posted),
             reminded: Vec::new(),
+            digest_only: false,
         }
     }
 

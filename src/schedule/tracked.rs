@@ -55,6 +55,10 @@ pub struct Tracked {
     /// The reminders posted so far, by their offset (`7d`, `1d`, `1h`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub reminded: Vec<String>,
+    /// Kept for the digest alone (a `digest_only` rule): its thread was never posted to, so the
+    /// digest lists it among what it kept while it is new.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub digest_only: bool,
 }
 
 /// One account's part of a notification.
@@ -97,6 +101,7 @@ impl Tracked {
             first_posted: epoch(now),
             last_posted: epoch(now),
             reminded: Vec::new(),
+            digest_only: false,
         };
         tracked.absorb(event, settings, now);
         tracked

@@ -255,3 +255,64 @@ async fn scheduled_changes_get_reminders_and_daily_digests_through_bootstrap_and
     let printed = driver.printed();
     assert!(printed.contains("\"tick done\"") || printed.contains("tick done"), "{printed}");
 }
+
+#[tokio::test]
+async fn an_event_a_digest_only_rule_matches_posts_no_card_and_is_in_the_next_digest() {
+    use std::collections::BTreeMap;
+
+    use delibird::chat::GoogleChat;
+    use delibird::rules::{Context as RulesContext, RuleSet};
+    use delibird::spaces::{self, Sources, Spaces};
+
+    let (quiet, loud) = (
+        ChatEmulator::with_min_interval(Duration::ZERO).await.unwrap(),
+        ChatEmulator::with_min_interval(Duration::ZERO).await.unwrap(),
+    );
+    let text = r#"
+default = "loud"
+
+[webhooks]
+quiet = "env:HOOK_QUIET"
+loud = "env:HOOK_LOUD"
+
+[[rule]]
+name = "account notifications: the quiet space's digest only"
+where = "detail.eventTypeCategory = 'accountNotification'"
+webhooks = ["quiet"]
+digest_only = true
+stop = true
+"#;
+    let rules = RuleSet::parse(text, &RulesContext::default()).unwrap();
+    let env: BTreeMap<String, String> =
+        [("HOOK_QUIET".to_owned(), quiet.webhook_url("QUIET")), ("HOOK_LOUD".to_owned(), loud.webhook_url("LOUD"))]
+            .into();
+    let lookup = |name: &str| env.get(name).cloned();
+    let sources = Sources { env: &lookup, sdk: None, allow_loopback: true };
+    let urls = spaces::resolve_all(&rules, None, &GoogleChat, sources).await.unwrap();
+    let deps = stack::routed(Spaces::routed(rules, &urls, Duration::ZERO).unwrap()).build();
+
+    let notice = crate::support::fixture("health-events/seed-project-health103.json");
+    let issue = crate::support::fixture("health-events/seed-project-health101.json");
+    let answer =
+        handle(LambdaEvent::new(sns_event([&notice, &issue], TOPIC), Context::default()), &deps).await.unwrap();
+    let answer = serde_json::to_value(answer).unwrap();
+    assert_eq!((answer["posted"].clone(), answer["kept_for_digest"].clone()), (json!(1), json!(1)), "{answer}");
+    assert_eq!(quiet.received().len(), 0, "the notice is not posted");
+    assert_eq!(loud.received().len(), 1, "the issue is");
+    // Sent again: still nothing, and not kept twice.
+    let again = handle(LambdaEvent::new(sns_event([&notice], TOPIC), Context::default()), &deps).await.unwrap();
+    assert_eq!(serde_json::to_value(again).unwrap()["duplicates"], 1);
+
+    let nine = (Utc::now() + TimeDelta::days(1)).date_naive().and_hms_opt(9, 0, 0).unwrap().and_utc();
+    let ticked = handle(LambdaEvent::new(tick(nine), Context::default()), &deps).await.unwrap();
+    assert_eq!(serde_json::to_value(ticked).unwrap()["digests"], 2, "one digest in each space");
+    let digest = &quiet.received()[0];
+    assert_eq!(card_id(digest), "aws-health-digest");
+    let text = digest.body.to_string();
+    assert!(
+        text.contains("Notices for this digest only (1)") && text.contains("Lambda operational notification"),
+        "{text}"
+    );
+    let other = loud.received().last().unwrap().body.to_string();
+    assert!(!other.contains("Lambda operational notification"), "the notice is in its own space's digest only");
+}

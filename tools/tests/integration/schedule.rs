@@ -188,3 +188,43 @@ fn digest_with_the_digest_turned_off_says_so_and_exits_2() {
     assert_eq!(bad.code, 2, "{bad:?}");
     assert!(bad.stderr.contains("DELIBIRD_DIGEST_TZ") && bad.stderr.contains("IANA"), "{}", bad.stderr);
 }
+
+#[test]
+fn digest_lists_what_a_digest_only_rule_kept_for_its_space() {
+    let dir = scratch("schedule-digest-only");
+    let rules = write(
+        &dir,
+        "rules.toml",
+        r#"
+default = "ops"
+
+[webhooks]
+ops = "env:DELIBIRD_WEBHOOK_OPS"
+notices = "env:DELIBIRD_WEBHOOK_NOTICES"
+
+[[rule]]
+name = "account notifications, digest only"
+where = "detail.eventTypeCategory = 'accountNotification'"
+webhooks = ["notices"]
+digest_only = true
+stop = true
+"#,
+    );
+    let out = run(delibird()
+        .arg("digest")
+        .args(fixture_files())
+        .arg("--rules")
+        .arg(&rules)
+        .args(["--now", "2026-08-27T09:00:00Z"]));
+    assert_eq!(out.code, 0, "{out:?}");
+    let bodies = out.bodies();
+    let notices = bodies
+        .iter()
+        .find(|b| b["cardsV2"][0]["card"]["header"]["subtitle"].as_str().unwrap().starts_with("notices · "))
+        .expect("the notices space's digest");
+    let text = notices.to_string();
+    // Three account notifications, two of them copies of one event in two accounts: two notices.
+    assert!(text.contains("Notices for this digest only (2)"), "{text}");
+    let ops = bodies.iter().find(|b| !std::ptr::eq(*b, notices)).unwrap().to_string();
+    assert!(!ops.contains("Lambda operational notification"), "{ops}");
+}

@@ -59,7 +59,7 @@ pub async fn route(rules: &str, files: &[PathBuf], json: bool, check: WebhookChe
         let title = view["delibird"]["title"].as_str().unwrap_or_default();
         let line = if json {
             json!({"input": input, "location": location, "title": title, "rules": matched.rules,
-                   "webhooks": matched.webhooks, "unmatched": matched.unmatched})
+                   "webhooks": matched.webhooks, "unmatched": matched.unmatched, "digest_only": matched.digest_only})
             .to_string()
         } else {
             let kind = match (matched.webhooks.is_empty(), matched.unmatched) {
@@ -67,8 +67,13 @@ pub async fn route(rules: &str, files: &[PathBuf], json: bool, check: WebhookChe
                 (false, true) => "unmatched",
                 (false, false) => "routed",
             };
+            let digest_only = if matched.digest_only.is_empty() {
+                String::new()
+            } else {
+                format!("\tdigest_only={}", matched.digest_only.join(","))
+            };
             format!(
-                "{kind}\t{input}\t{location}\t{title}\trules={}\twebhooks={}",
+                "{kind}\t{input}\t{location}\t{title}\trules={}\twebhooks={}{digest_only}",
                 matched.rules.join(","),
                 matched.webhooks.join(",")
             )

@@ -8,6 +8,7 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
+use delibird::card::rollup_key;
 use delibird::chat;
 use delibird::config::{Config, Webhook};
 use delibird::rules::DEFAULT_WEBHOOK;
@@ -49,17 +50,21 @@ pub async fn digest(files: &[PathBuf], now: DateTime<Utc>, rules: Option<&str>) 
     };
     let mut status = Status::Ok;
     let viewed = views(files, &config, &mut status).await;
-    // Each space's events, in the order the spaces were first named.
-    let mut spaces: Vec<(String, Vec<&delibird::accounts::EnrichedEvent>)> = Vec::new();
+    // Each space's events, in the order the spaces were first named, each with whether a
+    // `digest_only` rule sent it there.
+    let mut spaces: Vec<(String, Vec<(&delibird::accounts::EnrichedEvent, bool)>)> = Vec::new();
     for viewed in &viewed {
-        let names: Vec<String> = match &rule_set {
-            Some(rule_set) => rule_set.route(&viewed.view).webhooks.iter().map(|name| (*name).to_owned()).collect(),
-            None => vec![DEFAULT_WEBHOOK.to_owned()],
+        let names: Vec<(String, bool)> = match &rule_set {
+            Some(rule_set) => {
+                let matched = rule_set.route(&viewed.view);
+                matched.webhooks.iter().map(|name| ((*name).to_owned(), matched.digest_only.contains(name))).collect()
+            }
+            None => vec![(DEFAULT_WEBHOOK.to_owned(), false)],
         };
-        for name in names {
+        for (name, quiet) in names {
             match spaces.iter_mut().find(|(space, _)| *space == name) {
-                Some((_, events)) => events.push(&viewed.enriched),
-                None => spaces.push((name, vec![&viewed.enriched])),
+                Some((_, events)) => events.push((&viewed.enriched, quiet)),
+                None => spaces.push((name, vec![(&viewed.enriched, quiet)])),
             }
         }
     }
@@ -67,7 +72,15 @@ pub async fn digest(files: &[PathBuf], now: DateTime<Utc>, rules: Option<&str>) 
         spaces.push((DEFAULT_WEBHOOK.to_owned(), Vec::new()));
     }
     let bodies = spaces.iter().filter_map(|(space, events)| {
-        let tracked = schedule::track(events.iter().copied(), &config.card);
+        let mut tracked = schedule::track(events.iter().map(|(event, _)| *event), &config.card);
+        // Kept for this digest just now, as the Lambda keeps them between two digests.
+        for (event, _) in events.iter().filter(|(_, quiet)| *quiet) {
+            let thread = rollup_key(&event.event);
+            if let Some(kept) = tracked.iter_mut().find(|t| t.thread == thread) {
+                kept.digest_only = true;
+                kept.last_posted = now.timestamp();
+            }
+        }
         schedule::digest_card(&tracked, space, &config.schedule, now).map(|card| line(&card))
     });
     if print(bodies).is_err() {

@@ -14,7 +14,7 @@ use delibird::chat::{self, wire::Message};
 use delibird::config::{Config, Webhook};
 use delibird::deps::Deps;
 use delibird::envelope::Record;
-use delibird::handler::{Invocation, Outcome, Posting, run};
+use delibird::handler::{DEFAULT_BUDGET, Invocation, Outcome, Posting, run};
 use delibird::health::{self, Checked, ValidationErrors};
 use lambda_runtime::Context;
 
@@ -105,7 +105,7 @@ pub async fn send(files: &[PathBuf], webhook_url: Option<&str>, rules: Option<&s
     let mut status = Status::Ok;
     for input in read_all(files) {
         let Some(records) = usable(&input, &mut status) else { continue };
-        let invocation = Invocation::of(&Context::default(), deps.retry.deadline_margin);
+        let invocation = Invocation::of(&context_for(records.len(), &deps), deps.retry.deadline_margin);
         let (outcomes, _) = run(records, &deps, &invocation).await;
         for (record, outcome) in records.iter().zip(&outcomes) {
             let title = record.event.as_ref().ok().map(|raw| event_title(&health::check(raw).event));
@@ -135,6 +135,7 @@ pub async fn send(files: &[PathBuf], webhook_url: Option<&str>, rules: Option<&s
                             }
                             Posting::Included => println!("rolled-up\t{name}\t{location}\t{title}{space}"),
                             Posting::Duplicate => println!("duplicate\t{name}\t{location}\t{title}{space}"),
+                            Posting::Digest => println!("digest-only\t{name}\t{location}\t{title}{space}"),
                             Posting::Undelivered(error) => {
                                 println!("failed\t{name}\t{location}\t{title}\t{error}{space}");
                                 status = status.max(Status::Undelivered);
@@ -156,6 +157,18 @@ pub async fn send(files: &[PathBuf], webhook_url: Option<&str>, rules: Option<&s
         }
     }
     status
+}
+
+/// The time `send` gives one file: the Lambda's default budget, and a send slot in every space for
+/// each of its records, so that a storm's file is posted at Chat's pace to its end rather than cut
+/// off after a minute (the Lambda's own invocations are bounded by its timeout instead).
+fn context_for(records: usize, deps: &Deps) -> Context {
+    let interval = deps.spaces.iter().map(|space| space.pacer.interval()).sum::<std::time::Duration>();
+    let budget = DEFAULT_BUDGET + interval.saturating_mul(u32::try_from(records).unwrap_or(u32::MAX));
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let mut context = Context::default();
+    context.deadline = u64::try_from((now + budget).as_millis()).unwrap_or(u64::MAX);
+    context
 }
 
 /// A flag's value, `None` when blank (as a blank variable is unset).
