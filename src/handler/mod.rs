@@ -154,24 +154,20 @@ pub async fn run(records: &[Record], deps: &Deps, invocation: &Invocation) -> (V
             groups[at].copies.push(index);
         }
     }
-    // The threads with the most copies first (a storm's roll-up): they take a space's first send
-    // slots, so that the event reaching the most accounts is known first.
+    // The threads of several copies first (a storm's roll-up, most copies first), all of them
+    // posted before any other thread starts: a thread's later messages (a roll-up of more than
+    // 250 accounts, a join reply) must not queue for the space behind the other events' send
+    // slots. When this invocation posted one, the others wait one lease poll more: an invocation
+    // running beside it with more copies of that storm is waiting for the thread, and takes the
+    // next send slot before this one's other events do (benches/storm.rs measures both).
     groups.sort_by_key(|group| std::cmp::Reverse(group.copies.len()));
-    let mut posted: Vec<thread::Posted> = Vec::new();
-    {
-        let (mut waiting, mut posting) = (groups.into_iter(), FuturesUnordered::new());
-        loop {
-            while posting.len() < THREADS_IN_FLIGHT
-                && let Some(group) = waiting.next()
-            {
-                posting.push(thread::post(group, &routed, deps, invocation));
-            }
-            match posting.next().await {
-                Some(thread) => posted.push(thread),
-                None => break,
-            }
-        }
+    let (storms, rest): (Vec<Group<'_>>, Vec<Group<'_>>) = groups.into_iter().partition(|g| g.copies.len() > 1);
+    let mut posted = post_all(storms, &routed, deps, invocation).await;
+    let announced = posted.iter().any(|thread| thread.postings.iter().any(|(_, p)| matches!(p, Posting::Posted(_))));
+    if announced && !rest.is_empty() {
+        tokio::time::sleep_until((Instant::now() + thread::HELD_POLL * 2).min(invocation.stop_starting)).await;
     }
+    posted.extend(post_all(rest, &routed, deps, invocation).await);
 
     let mut metrics = Metrics::default();
     let mut postings: Vec<Vec<Sent>> = routed.iter().map(|_| Vec::new()).collect();
@@ -200,6 +196,29 @@ pub async fn run(records: &[Record], deps: &Deps, invocation: &Invocation) -> (V
         .collect();
     metrics.count(&outcomes);
     (outcomes, metrics)
+}
+
+/// Posts every group, at most [`THREADS_IN_FLIGHT`] threads at once.
+async fn post_all<'a>(
+    groups: Vec<Group<'a>>,
+    routed: &[Option<Routed<'a>>],
+    deps: &Deps,
+    invocation: &Invocation,
+) -> Vec<thread::Posted> {
+    let mut posted = Vec::with_capacity(groups.len());
+    let (mut waiting, mut posting) = (groups.into_iter(), FuturesUnordered::new());
+    loop {
+        while posting.len() < THREADS_IN_FLIGHT
+            && let Some(group) = waiting.next()
+        {
+            posting.push(thread::post(group, routed, deps, invocation));
+        }
+        match posting.next().await {
+            Some(thread) => posted.push(thread),
+            None => break,
+        }
+    }
+    posted
 }
 
 /// Counts of what an invocation did.

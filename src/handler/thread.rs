@@ -38,7 +38,7 @@ const HELD_WAIT: Duration = Duration::from_secs(5);
 const MAX_ACCOUNTS: usize = 250;
 
 /// How often a held thread is asked for again while waiting.
-const HELD_POLL: Duration = Duration::from_millis(250);
+pub(super) const HELD_POLL: Duration = Duration::from_millis(250);
 
 /// The copies of one invocation bound for one thread of one space.
 pub(crate) struct Group<'a> {

@@ -119,6 +119,30 @@ async fn accounts_that_come_later_are_one_reply_naming_only_them_and_repeats_say
 }
 
 #[tokio::test]
+async fn every_message_of_a_storm_is_posted_before_the_invocations_other_events() {
+    // 260 accounts: a roll-up naming 250, then a reply naming 10, in one invocation with eight
+    // other events; at a real pace, the storm's second message must not wait behind them.
+    let emulator = ChatEmulator::with_min_interval(Duration::ZERO).await.unwrap();
+    let names: Vec<(String, String)> = (0..10).map(|n| (account(n), format!("team-{n}"))).collect();
+    let names: Vec<(&str, &str)> = names.iter().map(|(id, name)| (id.as_str(), name.as_str())).collect();
+    let deps = stack::to(&emulator.webhook_url("STORM")).aliases(&names).paced(Duration::from_millis(40)).build();
+    let mut events: Vec<Value> = (0..260).map(in_account).collect();
+    for n in 0..8 {
+        let mut other = fixture("health-events/seed-project-health101.json");
+        other["detail"]["eventArn"] = json!(format!("arn:aws:health:us-east-1::event/ELB/OTHER/{n}"));
+        events.insert(n * 30, other);
+    }
+    invoke(&deps, batch(&events)).await;
+
+    let received = emulator.received();
+    assert_eq!(received.len(), 10, "two storm messages and eight cards");
+    let storm = &received[0].thread_name;
+    assert_eq!(&received[1].thread_name, storm, "the storm's reply is the second message, not the tenth");
+    assert!(received[2..].iter().all(|m| &m.thread_name != storm));
+    assert!((0..260).all(|n| named(&received[0], n) || named(&received[1], n)), "every account named");
+}
+
+#[tokio::test]
 async fn a_real_change_in_one_account_is_one_reply_naming_that_account() {
     let emulator = ChatEmulator::with_min_interval(Duration::ZERO).await.unwrap();
     let deps = deps(&emulator);
