@@ -41,7 +41,8 @@ use serde_json::{Value, json};
 const ACCOUNTS: usize = 300;
 /// Other events at the same time.
 const OTHERS: usize = 50;
-/// The collector template's `QueueBatchSize`, `ReservedConcurrency` and function `Timeout`.
+/// The collector template's `QueueBatchSize` (`DELIBIRD_BENCH_BATCH` measures another),
+/// `ReservedConcurrency` and function `Timeout`.
 const BATCH: usize = 100;
 const CONCURRENCY: usize = 2;
 const TIMEOUT: Duration = Duration::from_secs(90);
@@ -139,6 +140,11 @@ struct Measured {
     invocations: usize,
 }
 
+/// Messages per batch: the template's, or `DELIBIRD_BENCH_BATCH`.
+fn batch_size() -> usize {
+    std::env::var("DELIBIRD_BENCH_BATCH").ok().and_then(|n| n.parse().ok()).filter(|n| *n > 0).unwrap_or(BATCH)
+}
+
 fn measure(name: &str, started: Instant, emulator: &ChatEmulator, invocations: usize) -> Measured {
     let received: Vec<Received> = emulator.received();
     let first_card = received.iter().map(|r| r.at).min().map(|at| at.saturating_duration_since(started));
@@ -176,7 +182,7 @@ async fn queue_mode(rollup: bool) -> Measured {
         // Up to CONCURRENCY batches at once, each of up to BATCH messages.
         let mut batches = Vec::new();
         while batches.len() < CONCURRENCY && !queue.is_empty() {
-            let take = queue.len().min(BATCH);
+            let take = queue.len().min(batch_size());
             batches.push(queue.drain(..take).collect::<Vec<Value>>());
         }
         let answers = join_all(batches.iter().map(|records| {
@@ -196,8 +202,12 @@ async fn queue_mode(rollup: bool) -> Measured {
             queue.extend(records.into_iter().filter(|r| failed.iter().any(|id| r["messageId"] == id.as_str())));
         }
     }
-    let name = if rollup { "queue mode (roll-up on)" } else { "queue mode, DELIBIRD_ROLLUP=0" };
-    measure(name, started, &emulator, invocations)
+    let name = match (rollup, batch_size()) {
+        (true, BATCH) => "queue mode (roll-up on)".to_owned(),
+        (true, size) => format!("queue mode (roll-up on), batches of {size}"),
+        (false, _) => "queue mode, DELIBIRD_ROLLUP=0".to_owned(),
+    };
+    measure(&name, started, &emulator, invocations)
 }
 
 /// The storm through `delibird send`, all 350 events in one file.
