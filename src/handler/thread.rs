@@ -124,16 +124,7 @@ pub(crate) async fn post(group: Group<'_>, records: &[Option<Routed<'_>>], deps:
             // Without the store nothing is kept: the digest would never list it. Left for a retry.
             results = results.into_iter().map(|(index, _)| (index, Posting::Postponed)).collect();
         }
-        posted.postings = copies
-            .iter()
-            .map(|(index, _)| {
-                let posting = results
-                    .iter()
-                    .position(|(at, _)| at == index)
-                    .map_or(Posting::Duplicate, |found| results.swap_remove(found).1);
-                (*index, posting)
-            })
-            .collect();
+        posted.postings = each_copy(&copies, results);
         return posted;
     }
     let mut failed = false;
@@ -186,8 +177,14 @@ pub(crate) async fn post(group: Group<'_>, records: &[Option<Routed<'_>>], deps:
             release(store, &group.thread, at, &mut posted).await;
         }
     }
-    // Every other copy says what a posted (or already said) update says: a duplicate.
-    posted.postings = copies
+    posted.postings = each_copy(&copies, results);
+    posted
+}
+
+/// Each copy's posting, in the copies' order: its own from `results`, or, for a copy no message
+/// carried, a duplicate (it says what a posted, or already said, update says).
+fn each_copy(copies: &[(usize, &Routed<'_>)], mut results: Vec<(usize, Posting)>) -> Vec<(usize, Posting)> {
+    copies
         .iter()
         .map(|(index, _)| {
             let posting = results
@@ -196,8 +193,7 @@ pub(crate) async fn post(group: Group<'_>, records: &[Option<Routed<'_>>], deps:
                 .map_or(Posting::Duplicate, |found| results.swap_remove(found).1);
             (*index, posting)
         })
-        .collect();
-    posted
+        .collect()
 }
 
 /// Notes in the thread's state that it was told `routed`'s update: its member's fingerprint, and

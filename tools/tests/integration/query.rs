@@ -11,7 +11,8 @@ use crate::support::{fixture, fixtures_dir};
 
 const TOPIC: &str = "arn:aws:sns:us-east-1:111122223333:delibird-health";
 
-fn events() -> Vec<PathBuf> {
+/// Every Health event fixture's path, sorted.
+pub(crate) fn events() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(fixtures_dir().join("health-events"))
         .unwrap()
         .map(|entry| entry.unwrap().path())

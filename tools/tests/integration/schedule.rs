@@ -6,16 +6,10 @@ use delibird::chat::limits::{MAX_MESSAGE_BYTES, MAX_WIDGETS_PER_CARD};
 use serde_json::{Value, json};
 
 use crate::cli::{card_count, delibird, health_fixture_path, preview_page, run, scratch, title, write};
-use crate::support::{fixture, fixtures_dir};
+use crate::support::fixture;
 
 fn fixture_files() -> Vec<std::path::PathBuf> {
-    let mut files: Vec<_> = std::fs::read_dir(fixtures_dir().join("health-events"))
-        .unwrap()
-        .map(|entry| entry.unwrap().path())
-        .filter(|path| path.extension().is_some_and(|e| e == "json"))
-        .collect();
-    files.sort();
-    files
+    crate::query::events()
 }
 
 /// `n` open scheduled changes in 50 accounts, starting one every 20 minutes from 2026-12-01 10:00.
@@ -146,6 +140,18 @@ fn reminders_and_digest_of_500_open_events_stay_within_googles_limits() {
     assert_eq!(card_count(&preview_page(&out, &dir)), reminder_bodies.len() + 1);
 }
 
+/// The fixtures' digests on 27 Aug 2026 09:00 with `rules`, each body checked against the schema.
+fn digest_with_rules(rules: &std::path::Path) -> Vec<Value> {
+    let out = run(delibird()
+        .arg("digest")
+        .args(fixture_files())
+        .arg("--rules")
+        .arg(rules)
+        .args(["--now", "2026-08-27T09:00:00Z"]));
+    assert_eq!(out.code, 0, "{out:?}");
+    out.bodies()
+}
+
 #[test]
 fn digest_with_rules_prints_one_digest_per_space_the_rules_send_events_to() {
     let dir = scratch("schedule-rules");
@@ -165,14 +171,7 @@ where = "detail.service = 'EC2'"
 webhooks = ["ec2"]
 "#,
     );
-    let out = run(delibird()
-        .arg("digest")
-        .args(fixture_files())
-        .arg("--rules")
-        .arg(&rules)
-        .args(["--now", "2026-08-27T09:00:00Z"]));
-    assert_eq!(out.code, 0, "{out:?}");
-    let bodies = out.bodies();
+    let bodies = digest_with_rules(&rules);
     let subtitles: Vec<&str> =
         bodies.iter().map(|b| b["cardsV2"][0]["card"]["header"]["subtitle"].as_str().unwrap()).collect();
     assert_eq!(subtitles.len(), 2, "{subtitles:?}");
@@ -210,14 +209,7 @@ digest_only = true
 stop = true
 "#,
     );
-    let out = run(delibird()
-        .arg("digest")
-        .args(fixture_files())
-        .arg("--rules")
-        .arg(&rules)
-        .args(["--now", "2026-08-27T09:00:00Z"]));
-    assert_eq!(out.code, 0, "{out:?}");
-    let bodies = out.bodies();
+    let bodies = digest_with_rules(&rules);
     let notices = bodies
         .iter()
         .find(|b| b["cardsV2"][0]["card"]["header"]["subtitle"].as_str().unwrap().starts_with("notices · "))
