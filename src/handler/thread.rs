@@ -112,7 +112,7 @@ pub(crate) async fn post(group: Group<'_>, records: &[Option<Routed<'_>>], deps:
         }
         if leased {
             if results.is_empty() {
-                release(store, &group.thread, at, &mut posted).await;
+                release(store, &group.thread, at, &mut posted.store_errors).await;
             } else if let Err(error) =
                 bounded(at, store.commit(&group.thread, &at.holder, &state, SystemTime::now())).await
             {
@@ -174,7 +174,7 @@ pub(crate) async fn post(group: Group<'_>, records: &[Option<Routed<'_>>], deps:
                 tracing::error!(thread = %group.thread.key, error = chain(&error), "dedup store could not record the post");
             }
         } else {
-            release(store, &group.thread, at, &mut posted).await;
+            release(store, &group.thread, at, &mut posted.store_errors).await;
         }
     }
     posted.postings = each_copy(&copies, results);
@@ -368,9 +368,9 @@ pub(super) async fn lease(
 }
 
 /// Gives the lease back; a failure is logged: the lease runs out by itself.
-pub(super) async fn release(store: &crate::dedup::Store, thread: &ThreadId, at: &Invocation, posted: &mut Posted) {
+pub(super) async fn release(store: &crate::dedup::Store, thread: &ThreadId, at: &Invocation, store_errors: &mut usize) {
     if let Err(error) = bounded(at, store.release(thread, &at.holder)).await {
-        posted.store_errors += 1;
+        *store_errors += 1;
         tracing::error!(thread = %thread.key, error = chain(&error), "dedup store could not give the lease back; it runs out by itself");
     }
 }

@@ -26,7 +26,7 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use super::Invocation;
-use super::thread::{Posted, SharedPace, bounded, lease, release};
+use super::thread::{SharedPace, bounded, lease, release};
 use crate::channel::Channel;
 use crate::dedup::{DedupStore, Seen, ThreadId, ThreadState};
 use crate::deps::Deps;
@@ -254,8 +254,8 @@ async fn claimed(
         return Some(Done::Held);
     }
     let store = &deps.dedup;
-    let mut posted =
-        Posted { space: thread.space.clone(), postings: Vec::new(), store_errors: 0, latencies: Vec::new() };
+    // A release that fails is logged there, and the lease runs out by itself.
+    let mut store_errors = 0;
     let mut state = match lease(store, thread, at).await {
         Ok(Some(state)) => state,
         Ok(None) => return Some(Done::Held),
@@ -266,14 +266,14 @@ async fn claimed(
         }
     };
     let Some(say) = decide(&state) else {
-        release(store, thread, at, &mut posted).await;
+        release(store, thread, at, &mut store_errors).await;
         return None;
     };
     let record = match say {
         Say::Quiet(record) => record,
         Say::Card(card, request_id, record) => {
             let Some(space) = deps.spaces.iter().find(|space| space.name == thread.space) else {
-                release(store, thread, at, &mut posted).await;
+                release(store, thread, at, &mut store_errors).await;
                 return Some(Done::Nothing);
             };
             let body = deps.channel.encode(&card);
@@ -281,7 +281,7 @@ async fn claimed(
             let post = Post { url: &space.url, body: &body, request_id: &request_id };
             if let Err(error) = deliver(&deps.client, &deps.channel, &post, &deps.retry, &pace, at.deadline).await {
                 tracing::error!(space = %space.name, thread = %thread.key, error = chain(&error), "a due item was not delivered; the next tick tries again");
-                release(store, thread, at, &mut posted).await;
+                release(store, thread, at, &mut store_errors).await;
                 return Some(Done::Failed);
             }
             state.posted += 1;
